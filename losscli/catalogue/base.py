@@ -1,0 +1,259 @@
+"""The vocabulary every loss definition is written in.
+
+A loss is one :class:`Loss` value: its inputs (:class:`Role`), its parameters
+(:class:`Param`), a function giving per-element or per-row values, the
+analytic gradient of those values with respect to the first input, a formula
+and an :class:`Explain` page. Reductions, weights, groups, gradient summaries
+and output live in the engine, so a definition says only what the loss is.
+
+How the engine reads a definition (``per`` is ``"element"`` or ``"row"``)::
+
+    values  v = loss.value(**inputs, **params)   # (n, c) per element or (n,) per row
+    grads   g = loss.grad(**inputs, **params)    # shape of the first input:
+                                                  # d(sum_j v_ij)/d first_input_ij
+    norm    d = loss.norm(**inputs, **params)    # (n,) per-row denominators, optional
+    mean reduction = sum_i w_i sum_j v_ij / sum_i w_i d_i
+    sum reduction  = sum_i w_i sum_j v_ij
+
+``d`` defaults to the number of elements per row for per-element losses (so the
+mean is torch's mean over all elements) and to 1 for per-row losses. A loss with
+class weights or ignored rows (cross-entropy) returns ``d`` itself.
+
+Set-level losses (``per="set"``, Dice and its family) have no per-row value. They
+give per-row sufficient statistics that add up over rows, batches and groups::
+
+    stats  s = loss.stats(**inputs, **params)                  # (n, k)
+    value  L = loss.value(totals=s.sum(axis=0), **params)       # float
+    grads  g = loss.grad(**inputs, totals=s.sum(0), **params)   # shape of first input
+
+Set-level losses ignore sample weights and the reduction (they are defined on
+the whole set); the engine warns when either is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+# Names tried, in order, when the user does not name the columns; the globs after the
+# plain names pick up the usual spellings of several columns (logit_0, logit_1, ...).
+PRED_DEFAULTS = ("pred", "prediction", "y_pred", "score", "logit", "prob", "pred_*", "logit_*", "prob_*")
+TARGET_DEFAULTS = ("target", "label", "y_true", "y", "target_*")
+
+
+# --------------------------------------------------------------------------- domains
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values an input may take, with a test that marks the ones it may not."""
+
+    text: str
+    is_bad: Callable[[np.ndarray], np.ndarray]
+
+
+REAL = Domain("any finite real number", lambda a: np.zeros(a.shape, dtype=bool))
+PROBABILITY = Domain("probabilities in [0, 1]", lambda a: (a < 0.0) | (a > 1.0))
+POSITIVE = Domain("positive numbers (> 0)", lambda a: ~(a > 0.0))
+NON_NEGATIVE = Domain("non-negative numbers (>= 0)", lambda a: a < 0.0)
+BINARY = Domain("0 or 1", lambda a: (a != 0.0) & (a != 1.0))
+LOG_PROBABILITY = Domain("log-probabilities (<= 0)", lambda a: a > 0.0)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Role:
+    """One input of a loss: a group of columns with a meaning and a domain.
+
+    ``width`` says how many columns the role takes: ``None`` for one or more,
+    an int for exactly that many, ``"pred"`` for as many as the first input,
+    ``"1|pred"`` for one column or as many as the first input (class indices or
+    per-class probabilities, a shared or per-column variance).
+    ``defaults`` are the column names or globs tried, in order, when the user
+    does not name the columns. ``hint`` is added to a domain error and says what
+    to do instead (for example which loss takes logits). ``looks_like_probabilities``
+    asks for a warning when a column lies wholly in [0, 1], the sign that the user
+    passed probabilities to a loss that wants logits.
+    """
+
+    name: str
+    text: str
+    domain: Domain = REAL
+    width: int | str | None = None
+    defaults: tuple[str, ...] = ()
+    hint: str = ""
+    warn_if_probabilities: str = ""
+
+
+def pred_role(text: str, domain: Domain = REAL, **kw) -> Role:
+    return Role("pred", text, domain, defaults=PRED_DEFAULTS, **kw)
+
+
+def target_role(text: str, domain: Domain = REAL, width="pred", **kw) -> Role:
+    return Role("target", text, domain, width=width, defaults=TARGET_DEFAULTS, **kw)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    """A keyword parameter: its default, its type and the values it allows.
+
+    ``kind`` is ``float``, ``int``, ``bool``, ``str`` or ``"floats"`` (a
+    semicolon-separated list such as ``q=0.1;0.5;0.9``). ``low``/``high`` bound
+    numbers (``low_open``/``high_open`` make a bound strict), ``choices`` lists
+    allowed strings. ``allow_none`` lets a parameter be unset (``weight=none``).
+    """
+
+    name: str
+    default: Any
+    text: str
+    kind: Any = float
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    allow_none: bool = False
+
+    def domain_text(self) -> str:
+        kind = {float: "a float", int: "an integer", bool: "true or false", str: "one of",
+                "floats": "a ';'-separated list of floats"}[self.kind]
+        if self.choices:
+            return f"{kind} {', '.join(repr(c) for c in self.choices)}"
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        text = kind + (" " + " and ".join(bounds) if bounds else "")
+        return text + (" (or none)" if self.allow_none else "")
+
+    def parse(self, raw: str) -> Any:
+        """Turn the text after ``key=`` into a checked value; ValueError says why."""
+        text = raw.strip()
+        if self.allow_none and text.lower() in ("none", "null", ""):
+            return None
+        try:
+            if self.kind is bool:
+                lowered = text.lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                value: Any = lowered in ("true", "1", "yes")
+            elif self.kind == "floats":
+                value = tuple(float(part) for part in text.split(";") if part.strip())
+                if not value:
+                    raise ValueError
+            elif self.kind is int:
+                value = int(text)
+            elif self.kind is float:
+                value = float(text)
+            else:
+                value = text
+        except ValueError:
+            raise ValueError(f"must be {self.domain_text()}. Got {raw!r}.") from None
+        self.check(value)
+        return value
+
+    def check(self, value: Any) -> None:
+        if value is None and self.allow_none:
+            return
+        if self.choices and value not in self.choices:
+            raise ValueError(f"must be {self.domain_text()}. Got {value!r}.")
+        numbers = value if isinstance(value, tuple) else (value,)
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                continue
+            too_low = self.low is not None and (number <= self.low if self.low_open else number < self.low)
+            too_high = self.high is not None and (number >= self.high if self.high_open else number > self.high)
+            if too_low or too_high or np.isnan(number):
+                raise ValueError(f"must be {self.domain_text()}. Got {value!r}.")
+
+
+# --------------------------------------------------------------------------- explain pages
+
+
+@dataclass(frozen=True)
+class Explain:
+    """The prose of `losscli explain NAME`, in our own words."""
+
+    inputs: str
+    gradient: str
+    use: str
+    avoid: str
+    relations: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A loss-specific input problem found by ``Loss.check``: which input, which rows, why."""
+
+    role: str
+    bad: np.ndarray  # bool mask, (n,) rows or (n, c) elements
+    message: str
+
+
+# --------------------------------------------------------------------------- the loss
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    family: str
+    summary: str
+    formula: str
+    inputs: tuple[Role, ...]
+    value: Callable[..., Any]
+    grad: Callable[..., np.ndarray]
+    explain: Explain
+    params: tuple[Param, ...] = ()
+    per: str = "element"  # "element", "row" or "set"
+    norm: Callable[..., np.ndarray] | None = None
+    finish: str = "identity"  # "identity" or "sqrt" (rmse)
+    check: Callable[..., list[Problem]] | None = None
+    stats: Callable[..., np.ndarray] | None = None
+    sample_weights: bool = True
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def role(self, name: str) -> Role:
+        for role in self.inputs:
+            if role.name == name:
+                return role
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- numerics shared by losses
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) without overflow: exp is only ever taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log(sigmoid(x)) = -log(1 + exp(-x)), exact for logits of either sign and size."""
+    return -np.logaddexp(0.0, -x)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax with the row maximum subtracted first, so exp never overflows."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    return np.exp(log_softmax(logits))

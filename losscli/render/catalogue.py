@@ -1,0 +1,53 @@
+"""`losscli list` and `losscli explain`: the catalogue rendered for people and machines."""
+
+from __future__ import annotations
+
+import json
+
+from ..catalogue import CATALOGUE
+from ..catalogue.base import Loss
+from ..spec import format_param
+
+
+def describe_inputs(loss: Loss) -> str:
+    parts = []
+    for role in loss.inputs:
+        width = {None: "", "pred": "", "1|pred": " (1 or per pred column)"}.get(role.width, f" ({role.width} columns)")
+        parts.append(f"{role.name}: {role.text}{width}")
+    return "; ".join(parts)
+
+
+def describe_params(loss: Loss) -> str:
+    return ", ".join(f"{p.name}={format_param(p.default)}" for p in loss.params) or "-"
+
+
+def catalogue_json() -> str:
+    entries = []
+    for loss in CATALOGUE.values():
+        entries.append({
+            "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
+            "per": loss.per, "sample_weights": loss.sample_weights,
+            "inputs": [{"role": r.name, "text": r.text, "domain": r.domain.text,
+                        "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
+            "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
+                        "domain": p.domain_text(), "text": p.text} for p in loss.params],
+        })
+    return json.dumps(entries, indent=2) + "\n"
+
+
+def catalogue_table(file) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .table import console
+
+    out = console(file)
+    table = Table(title=f"losscli catalogue · {len(CATALOGUE)} losses", title_justify="left",
+                  box=box.SIMPLE_HEAD if out.is_terminal else box.ASCII, show_lines=False)
+    for name in ("loss", "family", "inputs", "parameters", "formula"):
+        table.add_column(name, overflow="fold")
+    for loss in CATALOGUE.values():
+        table.add_row(escape(loss.name), loss.family, escape(describe_inputs(loss)),
+                      escape(describe_params(loss)), escape(loss.formula))
+    out.print(table)

@@ -1,0 +1,131 @@
+"""Properties every loss in the catalogue must have, driven by the registry (sklearn style).
+
+A loss without example inputs in tests/cases fails `test_every_loss_has_cases`, so a new
+loss cannot slip past these checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from losscli import catalogue, engine
+from losscli.catalogue import CATALOGUE
+
+from .cases import all_cases
+from .harness import (as_arrays, assert_close, assert_gradient_matches_fd, assert_merge_equals_whole,
+                      finite_difference, ours, reduced_value, spec_params)
+
+CASES = all_cases()
+PARAMS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in sorted(CASES.items()) for case in cases]
+
+
+def test_every_loss_has_cases():
+    missing = sorted(set(CATALOGUE) - set(CASES))
+    assert not missing, f"losses without test cases in tests/cases: {missing}"
+
+
+def test_every_case_names_a_loss():
+    unknown = sorted(set(CASES) - set(CATALOGUE))
+    assert not unknown, f"cases for losses that do not exist: {unknown}"
+
+
+def test_every_loss_documents_itself():
+    for loss in CATALOGUE.values():
+        for field in dataclasses.fields(loss.explain):
+            assert len(getattr(loss.explain, field.name).strip()) > 10, f"{loss.name}: explain.{field.name} is empty"
+        assert loss.formula and loss.summary, loss.name
+        for param in loss.params:
+            assert param.text, f"{loss.name}.{param.name} has no description"
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gradient_matches_finite_differences(name, case, reduction):
+    arrays = case.make(np.random.default_rng(1), 6)
+    assert_gradient_matches_fd(name, case.params, arrays, reduction=reduction, rtol=case.fd_rtol)
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_weighted_gradient_matches_finite_differences(name, case):
+    rng = np.random.default_rng(2)
+    arrays = case.make(rng, 6)
+    assert_gradient_matches_fd(name, case.params, arrays, weight=rng.uniform(0.2, 3.0, size=6), rtol=case.fd_rtol)
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_merged_chunks_equal_whole(name, case):
+    rng = np.random.default_rng(3)
+    arrays = case.make(rng, 40)
+    assert_merge_equals_whole(name, case.params, arrays)
+    assert_merge_equals_whole(name, case.params, arrays, reduction="sum", weight=rng.uniform(0, 2, size=40))
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_row_order_does_not_matter(name, case):
+    rng = np.random.default_rng(4)
+    arrays = as_arrays(case.make(rng, 30))
+    order = rng.permutation(30)
+    shuffled = {k: v[order] for k, v in arrays.items()}
+    v1, g1 = ours(name, case.params, arrays)
+    v2, g2 = ours(name, case.params, shuffled)
+    assert_close(v2, v1, 1e-12, "shuffled value")
+    assert_close(g2, g1[order], 1e-12, "shuffled gradient")
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_integer_weights_equal_repeated_rows(name, case):
+    loss = CATALOGUE[name]
+    rng = np.random.default_rng(5)
+    arrays = as_arrays(case.make(rng, 12))
+    counts = rng.integers(0, 4, size=12)
+    counts[0] = max(counts[0], 1)
+    repeated = {k: np.repeat(v, counts, axis=0) for k, v in arrays.items()}
+    weighted = reduced_value(name, case.params, arrays, weight=counts.astype(float))
+    if loss.sample_weights:
+        assert_close(weighted, reduced_value(name, case.params, repeated), 1e-11, "weights vs repeated rows")
+    else:  # a loss that cannot take weights must ignore them, not half-apply them
+        assert_close(weighted, reduced_value(name, case.params, arrays), 1e-12, "ignored weights")
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_single_row_is_finite(name, case):
+    arrays = case.make(np.random.default_rng(6), 1)
+    value, grad = ours(name, case.params, arrays)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("name,case", PARAMS)
+def test_group_results_equal_results_on_each_group(name, case):
+    loss, p = spec_params(name, case.params)
+    rng = np.random.default_rng(7)
+    arrays = as_arrays(case.make(rng, 30))
+    codes = rng.integers(0, 3, size=30)
+    _, groups, _ = engine.evaluate(loss, p, arrays, codes=codes, groups=3, with_grad=True)
+    for g, outcome in enumerate(groups):
+        sub = {k: v[codes == g] for k, v in arrays.items()}
+        alone, _, _ = engine.evaluate(loss, p, sub, with_grad=True)
+        assert_close(outcome.value, alone.value, 1e-11, f"group {g} value")
+        for key in ("l2", "abs_max", "mean"):
+            assert_close(outcome.grad[key], alone.grad[key], 1e-10, f"group {g} grad {key}")
+
+
+def test_finite_difference_check_catches_a_wrong_gradient(monkeypatch):
+    """The checker itself must fail on a gradient that is off by 1%."""
+    good = CATALOGUE["mse"]
+    bad = dataclasses.replace(good, grad=lambda pred, target: 1.01 * good.grad(pred, target))
+    monkeypatch.setitem(catalogue.CATALOGUE, "mse", bad)
+    arrays = CASES["mse"][0].make(np.random.default_rng(0), 5)
+    with pytest.raises(AssertionError):
+        assert_gradient_matches_fd("mse", {}, arrays)
+    # and the unmodified loss passes the same check
+    monkeypatch.setitem(catalogue.CATALOGUE, "mse", good)
+    assert_gradient_matches_fd("mse", {}, arrays)
+
+
+def test_finite_differences_approximate_a_known_derivative():
+    arrays = {"pred": np.array([[1.0], [3.0]]), "target": np.array([[0.0], [0.0]])}
+    # d/dp mean(p^2) = p (2 rows): [1, 3]
+    np.testing.assert_allclose(finite_difference("mse", {}, arrays), [[1.0], [3.0]], rtol=1e-8)
