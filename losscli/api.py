@@ -57,6 +57,8 @@ class Report:
     evaluations: list[Evaluation]
     warnings: list[str] = field(default_factory=list)
     group_by: list[str] = field(default_factory=list)
+    reduction: str = "mean"
+    weight: np.ndarray | None = None
 
     @property
     def results(self) -> list[Result]:
@@ -112,7 +114,8 @@ def compute(table: Table, specs: list[LossSpec], *, columns: dict[str, str | Non
     columns = columns or {}
     w = weights(table, weight)
     codes, groups = group_codes(table, group_by or [])
-    report = Report(sources=table.sources, rows=table.rows, evaluations=[], group_by=list(group_by or []))
+    report = Report(sources=table.sources, rows=table.rows, evaluations=[], group_by=list(group_by or []),
+                    reduction=reduction, weight=w)
     for spec in specs:
         inputs = gather(spec.loss, spec.params, table, columns, spec.label)
         report.warnings.extend(inputs.warnings)

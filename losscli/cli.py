@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import __version__
-from .options import column_options, loss_options, output_options, reduction_options
+from .options import column_options, gate_options, loss_options, output_options, reduction_options
 
 EXIT_INTERNAL = 4
 
@@ -108,43 +108,198 @@ def column_specs(pred, target, extra_inputs) -> dict:
     return specs
 
 
+def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False, quiet: bool = False) -> None:
+    """Render a compute or diff report in the chosen format to stdout (and the step summary)."""
+    from .render import machine, table
+
+    is_diff = hasattr(compute_like, "bootstrap")
+    out = Writer()
+    if fmt == "table":
+        if is_diff:
+            table.render_diff(compute_like, file=out, checks=checks)
+        else:
+            table.render_compute(compute_like, file=out, checks=checks, top=top)
+    elif fmt == "json":
+        out.write(machine.diff_json(compute_like, checks) if is_diff else machine.compute_json(compute_like, checks, top))
+    elif fmt == "csv":
+        rows = machine.diff_rows(compute_like) if is_diff else machine.compute_rows(compute_like)
+        out.write(machine.to_csv(rows, machine.DIFF_COLUMNS if is_diff else machine.COMPUTE_COLUMNS))
+    elif fmt == "markdown":
+        out.write(machine.diff_markdown(compute_like, checks) if is_diff else machine.compute_markdown(compute_like, checks))
+    elif fmt == "junit":
+        out.write(machine.junit(checks or [], compute_like.results))
+    if fmt in ("csv",) and checks:
+        for c in checks:
+            click.echo(f"gate {c.expr}: {'pass' if c.passed else 'FAIL'} (value {c.value})", err=True)
+    if summary:
+        write_summary(compute_like, checks, is_diff, quiet)
+
+
+def write_summary(report, checks, is_diff: bool, quiet: bool) -> None:
+    """Append the markdown report to the file GITHUB_STEP_SUMMARY names (GitHub Actions' job summary)."""
+    import os
+
+    from .render import machine
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        warn(["--summary: GITHUB_STEP_SUMMARY is not set, so no summary was written."], quiet)
+        return
+    text = machine.diff_markdown(report, checks) if is_diff else machine.compute_markdown(report, checks)
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        warn([f"--summary: could not append to {path}: {exc}"], quiet)
+
+
+def parse_gates(expressions, specs, group_by):
+    from .gates import parse_gate
+
+    labels = [s.label for s in specs]
+    return [parse_gate(expr, labels, list(group_by)) for expr in expressions]
+
+
+def gate_exit(checks) -> None:
+    from .errors import EXIT_GATE_FAILED
+
+    if any(not c.passed for c in checks):
+        sys.exit(EXIT_GATE_FAILED)
+
+
 @main.command()
 @click.argument("files", nargs=-1, metavar="[FILE]...")
 @loss_options
 @column_options
 @reduction_options
 @output_options
-def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet):
+@gate_options
+@click.option("--group-by", "group_by", multiple=True, metavar="COL",
+              help="Also compute every loss per group of COL (repeatable: groups of several columns).")
+@click.option("--per-row", "per_row", metavar="FILE", help="Write each row's loss to FILE (.csv or .parquet).")
+@click.option("--grad-out", "grad_out", metavar="FILE",
+              help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
+@click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
+@click.option("--top", type=click.IntRange(min=1), metavar="K", help="Show the K rows with the largest loss per loss.")
+def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
+            group_by, per_row, grad_out, keep, top):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder of such files, or - for CSV on
     standard input (also read when no FILE is given and input is piped).
-    Several files are read as one table.
+    Several files are read as one table. Exit status: 0 success, 1 a --fail-if
+    gate tripped, 2 usage error, 3 bad input data.
 
     \b
     Examples:
       losscli compute --loss focal sample_data/binary.csv
-      losscli compute -l cross_entropy --pred 'logit_*' --target species sample_data/multiclass.csv
+      losscli compute -l cross_entropy --target species sample_data/multiclass.csv
       losscli compute -l huber:delta=5 -l mae --grad --format json sample_data/regression.parquet
+      losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
+      losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
     """
     from .api import compute as run
+    from .outputs import check_output_path, grad_frame, per_row_frame, set_level_labels, top_rows, write_frame
     from .spec import parse_spec
 
     specs = [parse_spec(text) for text in losses]
+    gates = parse_gates(fail_if, specs, group_by)
+    for path, option in ((per_row, "--per-row"), (grad_out, "--grad-out")):
+        if path:
+            check_output_path(path, option)
     table = read_input(files)
     report = run(table, specs, columns=column_specs(pred, target, extra_inputs), weight=weight,
-                 reduction=reduction, with_grad=with_grad)
+                 reduction=reduction, with_grad=with_grad, group_by=list(group_by))
+    from .gates import evaluate
+
+    checks = evaluate(gates, report.results)
+    hard = top_rows(report, table, keep, top) if top else None
+    # files first, so a failure to write one is reported before any result is printed
+    if per_row or top:
+        skipped = set_level_labels(report)
+        if skipped:
+            report.warnings.append(f"{', '.join(skipped)}: set-level losses have no per-row value; "
+                                   "they are left out of --per-row and --top.")
+    if per_row:
+        write_frame(per_row_frame(report, table, keep), per_row)
+    if grad_out:
+        write_frame(grad_frame(report, table, keep, report.weight, reduction), grad_out)
     warn(report.warnings, quiet)
-    out = Writer()
-    if fmt == "json":
-        from .render.machine import report_json
+    emit_report(fmt, report, checks if gates else None, hard, summary, quiet)
+    gate_exit(checks)
 
-        out.write(report_json(report))
-    else:
-        from .render.table import render
 
-        render(report, file=out)
+@main.command()
+@click.argument("baseline", metavar="BASELINE")
+@click.argument("candidate", metavar="CANDIDATE")
+@loss_options
+@column_options
+@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+              help="How per-element losses are reduced, as in PyTorch.")
+@output_options
+@gate_options
+@click.option("--on", metavar="KEY", help="Pair rows by this key column (default: by position).")
+@click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="Paired bootstrap resamples for the 95% interval of each delta.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap, for repeatable intervals.")
+@click.option("--fail-if-worse", "fail_if_worse", type=float, is_flag=False, flag_value=0.0, default=None,
+              metavar="[TOL]", help="Exit 1 when a loss is worse (higher) by more than TOL (default 0) "
+              "and its 95% interval excludes zero.")
+def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduction, fmt, quiet, fail_if, summary,
+         on, resamples, seed, fail_if_worse):
+    """Compare a CANDIDATE's predictions with a BASELINE's on the same rows.
+
+    Both files hold predictions for the same rows with the same target columns;
+    rows are paired by --on KEY or by position. For each loss: baseline,
+    candidate, delta (candidate - baseline), relative delta and a 95% paired
+    bootstrap interval of the delta. --fail-if gates apply to the candidate.
+
+    \b
+    Examples:
+      losscli diff old.csv new.csv -l bce_logits -l focal
+      losscli diff old.parquet new.parquet -l mae --on id --fail-if-worse 0.01 --format json
+    """
+    from .diff import diff as run, worse
+    from .gates import Check, evaluate
+    from .readers import read_table
+    from .spec import parse_spec
+
+    specs = [parse_spec(text) for text in losses]
+    gates = parse_gates(fail_if, specs, ())
+    stdin = click.get_binary_stream("stdin")
+    base_table = read_table([baseline], stdin=stdin)
+    cand_table = read_table([candidate], stdin=stdin)
+    report = run(base_table, cand_table, specs, columns=column_specs(pred, target, extra_inputs), weight=weight,
+                 reduction=reduction, resamples=resamples, seed=seed, on=on)
+    checks = evaluate(gates, report.results) if gates else []
+    if fail_if_worse is not None:
+        checks += [Check(expr=f"{r.label} not worse by > {fail_if_worse:g}", value=r.delta,
+                         passed=not worse(r, fail_if_worse)) for r in report.results]
+    warn(report.warnings, quiet)
+    emit_report(fmt, report, checks or None, summary=summary, quiet=quiet)
+    gate_exit(checks)
+
+
+@main.command()
+@click.argument("name")
+def explain(name):
+    """Explain one loss: formula, parameters, inputs, gradient, when to use it, references.
+
+    \b
+    Examples:
+      losscli explain focal
+      losscli explain huber
+    """
+    from .catalogue import CATALOGUE, closest
+    from .errors import UsageProblem
+    from .render.catalogue import explain_page
+
+    if name not in CATALOGUE:
+        guesses = closest(name)
+        hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+        raise UsageProblem(f"Unknown loss {name!r}.{hint} Run 'losscli list' to see every loss.")
+    explain_page(CATALOGUE[name], file=Writer())
 
 
 @main.command(name="list")

@@ -42,3 +42,11 @@ output_options = _stack(
                  help="table for people; json, csv, markdown or junit for machines."),
     click.option("-q", "--quiet", is_flag=True, help="Silence warnings on stderr."),
 )
+
+gate_options = _stack(
+    click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
+                 help="Gate, repeatable: exit 1 when LABEL OP NUMBER holds, OP one of > >= < <= "
+                 "(e.g. 'focal>0.35', 'mae[sex=a]>=2' for a --group-by group)."),
+    click.option("--summary", is_flag=True,
+                 help="Also append the markdown report to the file named by GITHUB_STEP_SUMMARY."),
+)

@@ -51,3 +51,42 @@ def catalogue_table(file) -> None:
         table.add_row(escape(loss.name), loss.family, escape(describe_inputs(loss)),
                       escape(describe_params(loss)), escape(loss.formula))
     out.print(table)
+
+
+def explain_page(loss: Loss, file=None) -> None:
+    """A page per loss: formula, parameters, inputs, gradient, when to use it, neighbours, reference."""
+    from rich import box
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from .table import console
+
+    out = console(file)
+    e = loss.explain
+    out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}\n{escape(loss.summary)}\n\n"
+                    f"[bold]formula[/]  {escape(loss.formula)}", expand=False,
+                    box=box.ROUNDED if out.is_terminal else box.ASCII))
+    if loss.params:
+        params = Table(title="parameters", title_justify="left", show_edge=False, box=None, padding=(0, 2))
+        for name in ("name", "default", "allowed", "what it does"):
+            params.add_column(name, overflow="fold")
+        for p in loss.params:
+            params.add_row(escape(p.name), escape(format_param(p.default)), escape(p.domain_text()), escape(p.text))
+        out.print(params)
+        out.print()
+    roles = Table(title="inputs", title_justify="left", show_edge=False, box=None, padding=(0, 2))
+    for name in ("role", "expects", "domain", "default columns"):
+        roles.add_column(name, overflow="fold")
+    for r in loss.inputs:
+        roles.add_row(r.name, escape(r.text), escape(r.domain.text), escape(", ".join(r.defaults) or "-"))
+    out.print(roles)
+    out.print()
+    kind = {"element": "per element (the mean runs over every prediction element)",
+            "row": "per row (the mean runs over rows)",
+            "set": "on the whole set (no per-row value; --weight does not apply)"}[loss.per]
+    for heading, text in (("computed", kind), ("inputs", e.inputs), ("gradient", e.gradient), ("use it for", e.use),
+                          ("avoid it for", e.avoid), ("neighbours", e.relations), ("reference", e.reference)):
+        out.print(f"[bold]{heading}[/]")
+        out.print(f"  {escape(text)}")
+    out.print(f"\nexample: losscli compute -l {escape(loss.name)} FILE")

@@ -1,17 +1,135 @@
 """Machine formats, written with plain writes to stdout: never through Rich, which would
-wrap lines and take square brackets for markup."""
+wrap lines and take square brackets for markup.
+
+Every format carries each result's reproducibility signature
+(``focal|gamma=2|alpha=0.25|mean|losscli 0.1.0``): equal signatures, comparable numbers.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
+from xml.etree import ElementTree as ET
+
+COMPUTE_COLUMNS = ("label", "loss", "group", "value", "n", "grad_l2", "grad_abs_max", "grad_mean", "signature")
+DIFF_COLUMNS = ("label", "loss", "baseline", "candidate", "delta", "rel_delta", "ci_low", "ci_high", "n", "signature")
 
 
-def report_json(report, extra: dict[str, Any] | None = None) -> str:
-    document = {
+def group_text(group: dict | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in group.items()) if group else ""
+
+
+def compute_rows(report) -> list[dict[str, Any]]:
+    rows = []
+    for r in report.results:
+        g = r.grad or {}
+        rows.append({"label": r.label, "loss": r.loss, "group": group_text(r.group), "value": r.value, "n": r.n,
+                     "grad_l2": g.get("l2"), "grad_abs_max": g.get("abs_max"), "grad_mean": g.get("mean"),
+                     "signature": r.signature})
+    return rows
+
+
+def diff_rows(report) -> list[dict[str, Any]]:
+    return [{"label": r.label, "loss": r.loss, "baseline": r.baseline, "candidate": r.candidate, "delta": r.delta,
+             "rel_delta": r.rel_delta, "ci_low": r.ci[0], "ci_high": r.ci[1], "n": r.n, "signature": r.signature}
+            for r in report.results]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if value == value else "nan"
+    return str(value)
+
+
+def to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in columns])
+    return buffer.getvalue()
+
+
+def _md(value: Any) -> str:
+    text = f"{value:.6g}" if isinstance(value, float) else ("" if value is None else str(value))
+    return text.replace("|", "\\|")
+
+
+def to_markdown(rows: list[dict], columns: tuple[str, ...], title: str = "") -> str:
+    lines = [f"### {title}", ""] if title else []
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "|".join(" --- " if c in ("label", "loss", "group", "signature", "expr") else " ---: "
+                                for c in columns) + "|")
+    for row in rows:
+        lines.append("| " + " | ".join(_md(row[c]) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def checks_markdown(checks) -> str:
+    if not checks:
+        return ""
+    rows = [{"expr": f"`{c.expr}`", "value": c.value, "result": "pass" if c.passed else "**FAIL**"} for c in checks]
+    return "\n" + to_markdown(rows, ("expr", "value", "result"), "Gates")
+
+
+def compute_json(report, checks=None, top=None) -> str:
+    document: dict[str, Any] = {
         "source": report.sources,
         "rows": report.rows,
         "results": [r.as_json() for r in report.results],
     }
-    document.update(extra or {})
+    if checks is not None:
+        document["checks"] = [c.as_json() for c in checks]
+    if top is not None:
+        document["top"] = top
     return json.dumps(document, indent=2) + "\n"
+
+
+def compute_markdown(report, checks=None) -> str:
+    columns = tuple(c for c in COMPUTE_COLUMNS if c != "group" or report.group_by)
+    if not any(r.grad for r in report.results):
+        columns = tuple(c for c in columns if not c.startswith("grad_"))
+    title = f"losscli: {', '.join(report.sources)} ({report.rows} rows)"
+    return to_markdown(compute_rows(report), columns, title) + checks_markdown(checks)
+
+
+def diff_json(report, checks=None) -> str:
+    document: dict[str, Any] = {
+        "source": report.sources, "rows": report.rows, "bootstrap": report.bootstrap, "seed": report.seed,
+        "results": [r.as_json() for r in report.results],
+    }
+    if checks is not None:
+        document["checks"] = [c.as_json() for c in checks]
+    return json.dumps(document, indent=2) + "\n"
+
+
+def diff_markdown(report, checks=None) -> str:
+    title = f"losscli diff: {' vs '.join(report.sources)} ({report.rows} paired rows, {report.bootstrap} bootstrap resamples)"
+    return to_markdown(diff_rows(report), DIFF_COLUMNS, title) + checks_markdown(checks)
+
+
+def junit(checks, results, suite: str = "losscli") -> str:
+    """JUnit XML: one test case per gate, so CI systems show gates as tests.
+
+    Each result's value and signature ride along as test-suite properties.
+    """
+    failures = sum(not c.passed for c in checks)
+    root = ET.Element("testsuites", name=suite, tests=str(len(checks)), failures=str(failures))
+    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(checks)), failures=str(failures), errors="0")
+    props = ET.SubElement(ts, "properties")
+    for r in results:
+        group = group_text(getattr(r, "group", None))
+        name = r.label + (f"[{group}]" if group else "")
+        ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({r.signature})")
+    for c in checks:
+        case = ET.SubElement(ts, "testcase", name=c.expr, classname=f"{suite}.gates")
+        if not c.passed:
+            failure = ET.SubElement(case, "failure", message=f"gate tripped: {c.expr} (value {_cell(c.value)})",
+                                    type="GateFailed")
+            failure.text = f"{c.expr}: value {_cell(c.value)}"
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
