@@ -92,7 +92,7 @@ def read_input(files: tuple[str, ...]):
     from .errors import UsageProblem
     from .readers import read_table
 
-    stdin = click.get_binary_stream("stdin")
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
     if not files:
         if stdin.isatty():
             raise UsageProblem("No input: name a CSV, TSV or Parquet file, or pipe CSV into standard input (use - for stdin).")
@@ -267,7 +267,7 @@ def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduct
 
     specs = [parse_spec(text) for text in losses]
     gates = parse_gates(fail_if, specs, ())
-    stdin = click.get_binary_stream("stdin")
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
     base_table = read_table([baseline], stdin=stdin)
     cand_table = read_table([candidate], stdin=stdin)
     report = run(base_table, cand_table, specs, columns=column_specs(pred, target, extra_inputs), weight=weight,
