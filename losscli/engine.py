@@ -27,10 +27,19 @@ class Terms:
     """What each row contributes to one loss; the unit of states, groups, bootstraps and per-row output."""
 
     total: np.ndarray  # (n,) w_i * sum_j v_ij; for a set loss, (n, k) statistics
-    norm: np.ndarray  # (n,) w_i * d_i; unused for a set loss
+    norm: np.ndarray  # (n,) w_i * d_i; ones for a set loss
     used: np.ndarray  # (n,) bool, the row counts towards the loss (d_i > 0)
-    per_row: np.ndarray | None  # (n,) the row's own loss sum_j v_ij / d_i, NaN where ignored
     grad: np.ndarray | None  # (n, c) w_i * d(sum_j v_ij)/dp_ij, before the reduction's scale
+    row_sum: np.ndarray | None = None  # (n,) sum_j v_ij, unweighted; None for a set loss
+    denom: np.ndarray | None = None  # (n,) d_i, unweighted
+
+    @property
+    def per_row(self) -> np.ndarray | None:
+        """The row's own loss, sum_j v_ij / d_i (NaN where the row is ignored); None for a set loss."""
+        if self.row_sum is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.used, self.row_sum / np.where(self.used, self.denom, 1.0), np.nan)
 
 
 def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
@@ -40,21 +49,20 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
     n = first.shape[0]
     if loss.per == "set":
         stats = np.asarray(loss.stats(**arrays, **params), dtype=np.float64)
-        return Terms(total=stats, norm=np.ones(n), used=np.ones(n, dtype=bool), per_row=None, grad=None)
+        return Terms(total=stats, norm=np.ones(n), used=np.ones(n, dtype=bool), grad=None)
     values = np.asarray(loss.value(**arrays, **params), dtype=np.float64)
     row_sum = values.sum(axis=1) if values.ndim == 2 else values
     if loss.norm is not None:
         denom = np.asarray(loss.norm(**arrays, **params), dtype=np.float64)
     else:
         denom = np.full(n, float(values.shape[1]) if values.ndim == 2 else 1.0)
-    used = denom > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_row = np.where(used, row_sum / np.where(used, denom, 1.0), np.nan)
-    w = np.ones(n) if weight is None else weight
     grad = None
     if with_grad:
-        grad = np.asarray(loss.grad(**arrays, **params), dtype=np.float64) * w[:, None]
-    return Terms(total=w * row_sum, norm=w * denom, used=used, per_row=per_row, grad=grad)
+        grad = np.asarray(loss.grad(**arrays, **params), dtype=np.float64)
+        if weight is not None:
+            grad = grad * weight[:, None]
+    total, norm = (row_sum, denom) if weight is None else (weight * row_sum, weight * denom)
+    return Terms(total=total, norm=norm, used=denom > 0, grad=grad, row_sum=row_sum, denom=denom)
 
 
 @dataclass
@@ -78,23 +86,32 @@ class State:
     def of(cls, t: Terms, width: int, codes: np.ndarray | None = None, groups: int = 1) -> "State":
         """Sum terms per group (codes in [0, groups)); no codes means one group of all rows."""
         n = t.used.shape[0]
-        codes = np.zeros(n, dtype=np.intp) if codes is None else codes
+        if codes is None:  # one group: plain reductions, much faster than bincount
+            def add(x: np.ndarray) -> np.ndarray:
+                return x.sum(axis=0, keepdims=True) if x.ndim == 2 else np.array([x.sum()])
 
-        def add(x: np.ndarray) -> np.ndarray:
-            if x.ndim == 2:
-                return np.stack([np.bincount(codes, weights=x[:, k], minlength=groups) for k in range(x.shape[1])], axis=1)
-            return np.bincount(codes, weights=x, minlength=groups)
+            def biggest(x: np.ndarray) -> np.ndarray:
+                return np.array([x.max() if x.size else 0.0])
+        else:
+            def add(x: np.ndarray) -> np.ndarray:
+                if x.ndim == 2:
+                    return np.stack([np.bincount(codes, weights=x[:, k], minlength=groups)
+                                     for k in range(x.shape[1])], axis=1)
+                return np.bincount(codes, weights=x, minlength=groups)
+
+            def biggest(x: np.ndarray) -> np.ndarray:
+                out = np.zeros(groups)
+                np.maximum.at(out, codes, x)
+                return out
 
         state = cls(
             total=add(t.total), norm=add(t.norm), rows=add(t.used.astype(np.float64)),
             elements=add(np.full(n, float(width))),
         )
         if t.grad is not None:
-            state.grad_sq = add((t.grad * t.grad).sum(axis=1))
+            state.grad_sq = add(np.einsum("ij,ij->i", t.grad, t.grad))
             state.grad_sum = add(t.grad.sum(axis=1))
-            absmax = np.zeros(groups)
-            np.maximum.at(absmax, codes, np.abs(t.grad).max(axis=1) if t.grad.size else np.zeros(n))
-            state.grad_absmax = absmax
+            state.grad_absmax = biggest(np.abs(t.grad).max(axis=1) if t.grad.size else np.zeros(n))
         return state
 
     def merge(self, other: "State") -> "State":
