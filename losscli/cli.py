@@ -153,6 +153,53 @@ def write_summary(report, checks, is_diff: bool, quiet: bool) -> None:
         warn([f"--summary: could not append to {path}: {exc}"], quiet)
 
 
+STREAM_ABOVE_BYTES = 1 << 30
+
+
+def should_stream(files, batch_rows, row_outputs: bool) -> bool:
+    """Stream when asked, or when the named files are too big to read comfortably at once."""
+    import os
+
+    from .errors import UsageProblem
+
+    if batch_rows:
+        if row_outputs:
+            raise UsageProblem("--per-row, --grad-out and --top need every row in memory; drop --batch-rows.")
+        if not files or "-" in files:
+            raise UsageProblem("--batch-rows streams files; standard input cannot be streamed. Name the file.")
+        return True
+    if row_outputs or not files or "-" in files:
+        return False
+    size = 0
+    for path in files:
+        if os.path.isdir(path):
+            size += sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+        elif os.path.isfile(path):
+            size += os.path.getsize(path)
+    return size > STREAM_ABOVE_BYTES
+
+
+class progress:
+    """Rows read so far, on stderr, only when stderr is a terminal (never in pipes or CI logs)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.live = None if quiet or not sys.stderr.isatty() else True
+
+    def __enter__(self):
+        if not self.live:
+            return None
+        from rich.console import Console
+        from rich.status import Status
+
+        self.live = Status("reading…", console=Console(file=sys.stderr))
+        self.live.start()
+        return lambda rows: self.live.update(f"read {rows:,} rows")
+
+    def __exit__(self, *exc) -> None:
+        if self.live:
+            self.live.stop()
+
+
 def parse_gates(expressions, specs, group_by):
     from .gates import parse_gate
 
@@ -181,8 +228,10 @@ def gate_exit(checks) -> None:
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
 @click.option("--top", type=click.IntRange(min=1), metavar="K", help="Show the K rows with the largest loss per loss.")
+@click.option("--batch-rows", "batch_rows", type=click.IntRange(min=1), metavar="N",
+              help="Stream the files N rows at a time, so memory stays bounded (automatic for inputs over 1 GiB).")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, keep, top):
+            group_by, per_row, grad_out, keep, top, batch_rows):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder of such files, or - for CSV on
@@ -208,9 +257,19 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     for path, option in ((per_row, "--per-row"), (grad_out, "--grad-out")):
         if path:
             check_output_path(path, option)
-    table = read_input(files)
-    report = run(table, specs, columns=column_specs(pred, target, extra_inputs), weight=weight,
-                 reduction=reduction, with_grad=with_grad, group_by=list(group_by))
+    row_outputs = bool(per_row or grad_out or top)
+    if should_stream(files, batch_rows, row_outputs):
+        from .stream import compute_streaming
+
+        with progress(quiet) as show:
+            report = compute_streaming(list(files), specs, columns=column_specs(pred, target, extra_inputs),
+                                       weight=weight, reduction=reduction, with_grad=with_grad,
+                                       group_by=list(group_by), batch_rows=batch_rows or 1_000_000, progress=show)
+        table = None
+    else:
+        table = read_input(files)
+        report = run(table, specs, columns=column_specs(pred, target, extra_inputs), weight=weight,
+                     reduction=reduction, with_grad=with_grad, group_by=list(group_by))
     from .gates import evaluate
 
     checks = evaluate(gates, report.results)

@@ -114,10 +114,29 @@ class State:
             state.grad_absmax = biggest(np.abs(t.grad).max(axis=1) if t.grad.size else np.zeros(n))
         return state
 
+    def resized(self, groups: int) -> "State":
+        """The same sums with room for more groups (zeros for the new ones), for groups first seen in a later batch."""
+        def grow(x):
+            if x is None or x.shape[0] >= groups:
+                return x
+            return np.concatenate([x, np.zeros((groups - x.shape[0],) + x.shape[1:])])
+
+        return State(total=grow(self.total), norm=grow(self.norm), rows=grow(self.rows), elements=grow(self.elements),
+                     grad_sq=grow(self.grad_sq), grad_sum=grow(self.grad_sum), grad_absmax=grow(self.grad_absmax))
+
+    def reordered(self, order: np.ndarray) -> "State":
+        def pick(x):
+            return None if x is None else x[order]
+
+        return State(total=pick(self.total), norm=pick(self.norm), rows=pick(self.rows), elements=pick(self.elements),
+                     grad_sq=pick(self.grad_sq), grad_sum=pick(self.grad_sum), grad_absmax=pick(self.grad_absmax))
+
     def merge(self, other: "State") -> "State":
         def both(a, b, how=np.add):
             return None if a is None or b is None else how(a, b)
 
+        size = max(self.rows.shape[0], other.rows.shape[0])
+        self, other = self.resized(size), other.resized(size)
         return State(
             total=self.total + other.total, norm=self.norm + other.norm, rows=self.rows + other.rows,
             elements=self.elements + other.elements, grad_sq=both(self.grad_sq, other.grad_sq),

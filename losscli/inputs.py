@@ -70,8 +70,8 @@ def gather(loss: Loss, params: dict, table: Table, specs: dict[str, str | None],
     return LossInputs(arrays=arrays, columns=columns, warnings=warnings)
 
 
-def weights(table: Table, column: str | None) -> np.ndarray | None:
-    """The --weight column, checked: finite, non-negative, not all zero."""
+def weights(table: Table, column: str | None, whole: bool = True) -> np.ndarray | None:
+    """The --weight column, checked: finite, non-negative, and (for a whole table) not all zero."""
     if not column:
         return None
     from .catalogue.base import Role
@@ -83,6 +83,6 @@ def weights(table: Table, column: str | None) -> np.ndarray | None:
     negative = np.nonzero(w < 0)[0]
     if negative.size:
         raise InputDataError(f"--weight column {names[0]!r} has negative weights at {table.locate(negative)}. Weights must be >= 0.")
-    if not (w > 0).any():
+    if whole and not (w > 0).any():
         raise InputDataError(f"--weight column {names[0]!r} is zero on every row, so no weighted mean exists.")
     return w

@@ -140,3 +140,60 @@ def _parquet(source, name: str) -> pa.Table:
     if table.num_rows == 0:
         raise InputDataError(f"{name} has no rows.")
     return table
+
+
+def iter_batches(paths: list[str], batch_rows: int):
+    """Yield the inputs as Tables of at most about ``batch_rows`` rows, never holding a whole file.
+
+    Each batch remembers its file and where it starts in it, so error messages name the
+    file's own row numbers. Standard input cannot be re-read and is not streamed.
+    """
+    paths = expand_paths(paths)
+    columns = None
+    for path in paths:
+        if path == STDIN:
+            raise InputDataError("Standard input cannot be streamed; name the file instead, or drop --batch-rows.")
+        if not os.path.exists(path):
+            raise InputDataError(f"File not found: {path}. Check the path.")
+        offset = 0
+        for batch in _file_batches(path, batch_rows):
+            if columns is None:
+                columns = batch.column_names
+            elif batch.column_names != columns:
+                raise InputDataError(f"{path} has columns {batch.column_names}, but {paths[0]} has {columns}. "
+                                     "Files read together must have the same columns in the same order.")
+            # a negative start makes Table.locate report rows counted from this file's first row
+            yield Table(data=batch, sources=[path], starts=np.array([-offset]))
+            offset += batch.num_rows
+        if offset == 0:
+            raise InputDataError(f"{path} has no data rows.")
+
+
+def _file_batches(path: str, batch_rows: int):
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+                yield pa.Table.from_batches([batch])
+        elif suffix in CSV_SUFFIXES:
+            import pyarrow.csv as pacsv
+
+            # block_size is in bytes; ~64 bytes a row keeps batches near batch_rows for typical files
+            read = pacsv.ReadOptions(block_size=max(1 << 14, batch_rows * 64))
+            parse = pacsv.ParseOptions(delimiter=CSV_SUFFIXES[suffix])
+            # Types are inferred from the first block only; a column of integers there may hold
+            # 1.5 further down, so integer columns are read as float64 from the start.
+            schema = pacsv.open_csv(path, read_options=read, parse_options=parse).schema
+            widen = {f.name: pa.float64() for f in schema if pa.types.is_integer(f.type)}
+            reader = pacsv.open_csv(path, read_options=read, parse_options=parse,
+                                    convert_options=pacsv.ConvertOptions(column_types=widen))
+            for batch in reader:
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
+        else:
+            raise InputDataError(f"{path}: unknown file type {suffix or '(none)'!r}. Use .csv, .tsv, .parquet or .pq.")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputDataError(f"{path} could not be read: {exc}. Check that the file is complete and well formed; "
+                             "a streamed CSV column must keep the type of its first rows.") from None
