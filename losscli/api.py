@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .inputs import LossInputs, gather, weights
+from .inputs import LossInputs, check_roles, gather, weights
 from .readers import Table
 from .spec import LossSpec, parse_spec
 
@@ -112,6 +112,7 @@ def compute(table: Table, specs: list[LossSpec], *, columns: dict[str, str | Non
             group_by: list[str] | None = None) -> Report:
     """Evaluate every spec on the table; columns maps roles (pred, target, var, ...) to specs."""
     columns = columns or {}
+    check_roles([s.loss for s in specs], columns)
     w = weights(table, weight)
     codes, groups = group_codes(table, group_by or [])
     report = Report(sources=table.sources, rows=table.rows, evaluations=[], group_by=list(group_by or []),

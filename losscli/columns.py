@@ -111,18 +111,24 @@ def _scalar_column(table: Table, name: str, column: pa.ChunkedArray, what: str) 
 
 
 def _vector_column(table: Table, name: str, column: pa.ChunkedArray, what: str) -> np.ndarray:
-    values = column.to_pylist()
-    lengths = {len(v) if v is not None else -1 for v in values}
-    if -1 in lengths or len(lengths) != 1:
-        sizes = np.array([len(v) if v is not None else -1 for v in values])
-        common = np.bincount(sizes[sizes >= 0]).argmax() if (sizes >= 0).any() else 0
-        rows = np.nonzero(sizes != common)[0]
-        raise InputDataError(f"{what}: vector column {name!r} has missing or different-length vectors at {table.locate(rows)}. "
-                             "Every row needs a vector of the same length.")
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputDataError(f"{what}: vector column {name!r} holds values that are not numbers.") from None
+    """A list column (an embedding per row) as an (n, d) array; every row needs d numbers."""
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    lengths = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, lengths)
+    common = np.bincount(lengths[lengths >= 0]).argmax() if (lengths >= 0).any() else 0
+    bad = np.nonzero(lengths != common)[0]
+    if bad.size:
+        raise InputDataError(f"{what}: vector column {name!r} has missing or different-length vectors at "
+                             f"{table.locate(bad)}. Every row needs a vector of the same length ({common}).")
+    values = pc.list_flatten(column)
+    if values.null_count:
+        rows = np.unique(pc.list_parent_indices(column).to_numpy()[values.is_null().to_numpy(zero_copy_only=False)])
+        raise InputDataError(f"{what}: vector column {name!r} has missing elements at {table.locate(rows)}.")
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        raise InputDataError(f"{what}: vector column {name!r} holds {values.type}, not numbers.")
+    return values.to_numpy(zero_copy_only=False).astype(np.float64).reshape(len(column), int(common))
 
 
 def _element_name(names: list[str], table: Table, index: int) -> str:
@@ -134,7 +140,7 @@ def _element_name(names: list[str], table: Table, index: int) -> str:
         if pa.types.is_fixed_size_list(column.type):
             width = column.type.list_size
         elif pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-            first = column.to_pylist()[0]
+            first = column[0].as_py()
             width = len(first) if first is not None else 1
         if index < position + width:
             return name if width == 1 else f"{name}[{index - position}]"

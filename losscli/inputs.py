@@ -24,11 +24,6 @@ def gather(loss: Loss, params: dict, table: Table, specs: dict[str, str | None],
 
     Raises InputDataError (exit 3) naming the loss, file, column and first bad rows.
     """
-    unknown = [role for role, spec in specs.items() if spec and role not in ("pred", "target") and role not in [r.name for r in loss.inputs]]
-    if unknown:
-        raise UsageProblem(
-            f"Loss {loss.name!r} has no input {unknown[0]!r}; its inputs are {', '.join(r.name for r in loss.inputs)}."
-        )
     arrays: dict[str, np.ndarray] = {}
     columns: dict[str, list[str]] = {}
     warnings: list[str] = []
@@ -68,6 +63,16 @@ def gather(loss: Loss, params: dict, table: Table, specs: dict[str, str | None],
                     f"Loss {label!r}: {problem.message} ({', '.join(columns[problem.role])} at {table.locate(rows)})."
                 )
     return LossInputs(arrays=arrays, columns=columns, warnings=warnings)
+
+
+def check_roles(losses, specs: dict[str, str | None]) -> None:
+    """Refuse an --input ROLE that none of the requested losses takes (exit 2)."""
+    known = {role.name for loss in losses for role in loss.inputs} | {"pred", "target"}
+    unknown = [role for role, spec in specs.items() if spec and role not in known]
+    if unknown:
+        takes = ", ".join(sorted(known - {"pred", "target"})) or "none besides pred and target"
+        raise UsageProblem(f"--input {unknown[0]}=...: no requested loss has an input called {unknown[0]!r} "
+                           f"(extra inputs of these losses: {takes}).")
 
 
 def weights(table: Table, column: str | None, whole: bool = True) -> np.ndarray | None:

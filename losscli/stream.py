@@ -16,7 +16,7 @@ import numpy as np
 from . import engine
 from .api import Evaluation, Report, Result, group_codes
 from .errors import InputDataError
-from .inputs import gather, weights
+from .inputs import check_roles, gather, weights
 from .readers import iter_batches
 
 
@@ -48,6 +48,7 @@ def compute_streaming(paths: list[str], specs, *, columns=None, weight: str | No
                       with_grad: bool = False, group_by: list[str] | None = None, batch_rows: int = 1_000_000,
                       progress: Callable[[int], None] | None = None) -> Report:
     columns = columns or {}
+    check_roles([s.loss for s in specs], columns)
     group_by = list(group_by or [])
     keys = GroupKeys()
     overall: list[engine.State | None] = [None] * len(specs)

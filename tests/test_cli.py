@@ -392,3 +392,25 @@ def test_every_loss_has_an_explain_page(name):
 def test_explain_unknown_loss_suggests():
     result = run("explain", "hubber")
     assert result.exit_code == 2 and "Did you mean 'huber'" in result.stderr
+
+
+def test_input_role_no_loss_takes_is_usage_error(small):
+    result = run("compute", "-l", "mse", "--input", "var=w", small)
+    assert result.exit_code == 2 and "no requested loss has an input called 'var'" in result.stderr
+    result = run("compute", "-l", "mse", "--input", "var", small)
+    assert result.exit_code == 2 and "ROLE=COLS" in result.stderr
+
+
+def test_vector_columns_count_as_one_column_per_element(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "vec.parquet"
+    pq.write_table(pa.table({"pred": pa.array([[1.0, 2.0], [3.0, 5.0]], type=pa.list_(pa.float64(), 2)),
+                             "target": pa.array([[1.0, 1.0], [1.0, 1.0]], type=pa.list_(pa.float64(), 2))}), path)
+    doc = json.loads(run("compute", "-l", "mse", "-f", "json", path).output)
+    assert doc["results"][0]["value"] == pytest.approx((0 + 1 + 4 + 16) / 4)
+    ragged = tmp_path / "ragged.parquet"
+    pq.write_table(pa.table({"pred": pa.array([[1.0, 2.0], [3.0]]), "target": pa.array([[1.0, 1.0], [1.0, 1.0]])}), ragged)
+    result = run("compute", "-l", "mse", ragged)
+    assert result.exit_code == 3 and "different-length vectors" in result.stderr and "row 2" in result.stderr
