@@ -117,11 +117,12 @@ def _vector_column(table: Table, name: str, column: pa.ChunkedArray, what: str) 
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
     lengths = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, lengths)
-    common = np.bincount(lengths[lengths >= 0]).argmax() if (lengths >= 0).any() else 0
+    present = lengths[lengths >= 0]
+    common = int(present[0]) if present.size else 0  # the first vector sets the length
     bad = np.nonzero(lengths != common)[0]
     if bad.size:
-        raise InputDataError(f"{what}: vector column {name!r} has missing or different-length vectors at "
-                             f"{table.locate(bad)}. Every row needs a vector of the same length ({common}).")
+        raise InputDataError(f"{what}: vector column {name!r} has missing vectors or vectors whose length is not "
+                             f"{common} (the first row's) at {table.locate(bad)}. Every row needs a vector of the same length.")
     values = pc.list_flatten(column)
     if values.null_count:
         rows = np.unique(pc.list_parent_indices(column).to_numpy()[values.is_null().to_numpy(zero_copy_only=False)])

@@ -413,4 +413,4 @@ def test_vector_columns_count_as_one_column_per_element(tmp_path):
     ragged = tmp_path / "ragged.parquet"
     pq.write_table(pa.table({"pred": pa.array([[1.0, 2.0], [3.0]]), "target": pa.array([[1.0, 1.0], [1.0, 1.0]])}), ragged)
     result = run("compute", "-l", "mse", ragged)
-    assert result.exit_code == 3 and "different-length vectors" in result.stderr and "row 2" in result.stderr
+    assert result.exit_code == 3 and "length is not 2" in result.stderr and "ragged.parquet row 2." in result.stderr
