@@ -242,7 +242,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     \b
     Examples:
       losscli compute --loss focal sample_data/binary.csv
-      losscli compute -l cross_entropy --target species sample_data/multiclass.csv
+      losscli compute -l cross_entropy --group-by species sample_data/multiclass.csv
       losscli compute -l huber:delta=5 -l mae --grad --format json sample_data/regression.parquet
       losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv

@@ -46,12 +46,14 @@ def gather(loss: Loss, params: dict, table: Table, specs: dict[str, str | None],
                     f"Loss {label!r}: {role.name} must be {role.domain.text}, but column {column!r} has {shown} "
                     f"at {table.locate(rows)}. {role.hint}".rstrip()
                 )
-        if role.warn_if_probabilities:
+        advice = role.warn_if_probabilities
+        advice = advice(params) if callable(advice) else advice
+        if advice:
             inside = [name for k, name in enumerate(names[: array.shape[1]])
                       if array.shape[0] > 1 and np.all((array[:, k] >= 0) & (array[:, k] <= 1))]
             if inside:
                 warnings.append(f"Loss {label!r}: {role.name} column {inside[0]!r} lies entirely in [0, 1]; "
-                                f"{role.warn_if_probabilities}")
+                                f"{advice}")
         arrays[role.name] = array
         columns[role.name] = names
     if loss.check is not None:

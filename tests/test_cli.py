@@ -414,3 +414,12 @@ def test_vector_columns_count_as_one_column_per_element(tmp_path):
     pq.write_table(pa.table({"pred": pa.array([[1.0, 2.0], [3.0]]), "target": pa.array([[1.0, 1.0], [1.0, 1.0]])}), ragged)
     result = run("compute", "-l", "mse", ragged)
     assert result.exit_code == 3 and "length is not 2" in result.stderr and "ragged.parquet row 2." in result.stderr
+
+
+def test_logits_loss_warns_on_probabilities_unless_told_they_are():
+    soft = SAMPLES / "soft_labels.csv"
+    result = run("compute", "-l", "cross_entropy", "-f", "json", soft)
+    assert result.exit_code == 0 and "look like probabilities" in result.stderr and "from_logits=false" in result.stderr
+    json.loads(result.stdout)
+    result = run("compute", "-l", "cross_entropy:from_logits=false", "-f", "json", soft)
+    assert result.exit_code == 0 and result.stderr == ""

@@ -77,7 +77,9 @@ class Role:
     does not name the columns. ``hint`` is added to a domain error and says what
     to do instead (for example which loss takes logits). ``looks_like_probabilities``
     asks for a warning when a column lies wholly in [0, 1], the sign that the user
-    passed probabilities to a loss that wants logits.
+    passed probabilities to a loss that wants logits: a sentence, or a function of the
+    loss's parameters giving the sentence ("" for no warning), for losses where a
+    parameter says whether the input is logits (cross_entropy's from_logits).
     """
 
     name: str
@@ -86,7 +88,7 @@ class Role:
     width: int | str | None = None
     defaults: tuple[str, ...] = ()
     hint: str = ""
-    warn_if_probabilities: str = ""
+    warn_if_probabilities: str | Callable[[dict], str] = ""
 
 
 def pred_role(text: str, domain: Domain = REAL, **kw) -> Role:
