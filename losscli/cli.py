@@ -179,7 +179,7 @@ def should_stream(files, batch_rows, row_outputs: bool) -> bool:
     return size > STREAM_ABOVE_BYTES
 
 
-class progress:
+class ReadProgress:
     """Rows read so far, on stderr, only when stderr is a terminal (never in pipes or CI logs)."""
 
     def __init__(self, quiet: bool) -> None:
@@ -261,7 +261,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     if should_stream(files, batch_rows, row_outputs):
         from .stream import compute_streaming
 
-        with progress(quiet) as show:
+        with ReadProgress(quiet) as show:
             report = compute_streaming(list(files), specs, columns=column_specs(pred, target, extra_inputs),
                                        weight=weight, reduction=reduction, with_grad=with_grad,
                                        group_by=list(group_by), batch_rows=batch_rows or 1_000_000, progress=show)
