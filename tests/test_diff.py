@@ -133,3 +133,38 @@ def test_example_ci_job_runs(tmp_path):
     assert "| bce_logits |" in result.stdout and (tmp_path / "summary.md").read_text().count("| focal:gamma=2 |") == 1
     gates = (tmp_path / "losscli-gates.xml").read_text()
     assert gates.count("<testcase") == 2 and "<failure" not in gates
+
+
+def test_set_level_loss_is_recomputed_on_each_resample():
+    """Dice has no per-row value: each resample recomputes it from the resampled rows' statistics."""
+    from losscli.catalogue import CATALOGUE
+
+    rng = np.random.default_rng(1)
+    t = (rng.random(400) < 0.3).astype(float)
+    base = pd.DataFrame({"pred": np.clip(t * 0.7 + rng.random(400) * 0.3, 0, 1), "target": t})
+    cand = pd.DataFrame({"pred": np.clip(t * 0.4 + rng.random(400) * 0.6, 0, 1), "target": t})
+    report = diff(table(base, "b"), table(cand, "c"), [parse_spec("dice")], resamples=300, seed=0)
+    r = report.results[0]
+    loss = CATALOGUE["dice"]
+    params = loss.defaults()
+
+    def value(frame):
+        arrays = {"pred": frame[["pred"]].to_numpy(), "target": frame[["target"]].to_numpy()}
+        return loss.value(totals=loss.stats(**arrays, **params).sum(axis=0), **params)
+
+    assert r.delta == pytest.approx(value(cand) - value(base), rel=1e-12)
+    # the interval is a real spread around the delta, not a point
+    assert r.ci[0] < r.delta < r.ci[1] and r.ci[1] - r.ci[0] > 1e-4
+    # a manual resample reproduces the machinery: recompute dice on resampled rows
+    idx = np.random.default_rng(0).integers(0, 400, size=400)
+    manual = value(cand.iloc[idx]) - value(base.iloc[idx])
+    assert r.ci[0] - 0.05 < manual < r.ci[1] + 0.05
+
+
+def test_weight_is_ignored_with_a_warning_by_set_level_losses(tmp_path):
+    path = tmp_path / "seg.csv"
+    pd.DataFrame({"pred": [0.2, 0.9, 0.6], "target": [0.0, 1.0, 1.0], "w": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
+    weighted = CliRunner().invoke(main, ["compute", "-l", "dice", "--weight", "w", "-f", "json", str(path)])
+    plain = CliRunner().invoke(main, ["compute", "-l", "dice", "-f", "json", str(path)])
+    assert "cannot take sample weights; --weight is ignored" in weighted.stderr
+    assert json.loads(weighted.stdout)["results"][0]["value"] == json.loads(plain.stdout)["results"][0]["value"]

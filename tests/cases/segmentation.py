@@ -1,0 +1,27 @@
+"""Inputs for the set-level overlap losses: two classes, flattened masks (one row per pixel)."""
+
+import numpy as np
+
+from . import Case
+
+
+def masks(logits: bool = False, soft: bool = False, classes: int = 2):
+    def make(rng: np.random.Generator, n: int) -> dict:
+        pred = rng.normal(size=(n, classes)) * 2 if logits else rng.uniform(0.05, 0.95, size=(n, classes))
+        target = rng.uniform(size=(n, classes)) if soft else (rng.uniform(size=(n, classes)) < 0.4).astype(float)
+        return {"pred": pred, "target": target}
+
+    return make
+
+
+CASES = {
+    "dice": [Case("probabilities", masks()), Case("logits", masks(logits=True), {"from_logits": True}),
+             Case("soft targets, smooth 0.1", masks(soft=True), {"smooth": 0.1})],
+    "jaccard": [Case("probabilities", masks()), Case("logits", masks(logits=True), {"from_logits": True}),
+                Case("one class, smooth 1e-3", masks(classes=1), {"smooth": 1e-3})],
+    "tversky": [Case("default", masks()), Case("recall-weighted", masks(), {"alpha": 0.3, "beta": 0.7}),
+                Case("logits, soft", masks(logits=True, soft=True), {"from_logits": True, "alpha": 0.8, "beta": 0.2})],
+    "focal_tversky": [Case("default gamma 0.75", masks()),
+                      Case("gamma 2, logits", masks(logits=True), {"gamma": 2.0, "from_logits": True}),
+                      Case("gamma 1.5 alpha 0.7", masks(soft=True), {"gamma": 1.5, "alpha": 0.7, "beta": 0.3, "smooth": 0.5})],
+}
