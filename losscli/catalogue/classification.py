@@ -1,0 +1,205 @@
+"""Binary and multi-label losses: elementwise over every prediction column, target in [0, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role
+
+PROBS = pred_role(
+    "probabilities of the positive class, one column per label", PROBABILITY,
+    hint="If these are logits (raw scores), use bce_logits or focal, which apply the sigmoid themselves.",
+)
+LOGITS = pred_role(
+    "logits (raw scores before the sigmoid), one column per label",
+    warn_if_probabilities="these look like probabilities, but this loss applies a sigmoid to them; "
+    "pass logits, or use bce for probabilities.",
+)
+LABELS = target_role("labels in [0, 1] (0/1, or soft labels), one column per prediction column", PROBABILITY)
+SCORES = target_role("IoU-aware target score q in [0, 1]: q > 0 marks a positive", PROBABILITY)
+
+# The clipping bounds of the libraries whose number `bce:compat=...` reproduces.
+KERAS_EPSILON = 1e-7  # keras.backend.epsilon(): p is clipped to [eps, 1 - eps]
+SKLEARN_EPSILON = float(np.finfo(np.float64).eps)  # sklearn log_loss clips to the dtype's eps
+TORCH_LOG_FLOOR = -100.0  # torch BCELoss clamps each log term at -100
+# torch BCELoss's backward divides by max(p (1 - p), EPSILON) with EPSILON = 1e-12 written as a C++
+# float, so the double it becomes is float32(1e-12) = 9.99999996e-13 (found by probing torch 2.13)
+TORCH_GRAD_EPSILON = float(np.float32(1e-12))
+
+
+def _bce_terms(pred, compat):
+    """log p and log(1 - p) as the library named by ``compat`` computes them."""
+    with np.errstate(divide="ignore"):
+        if compat == "torch":
+            return np.maximum(np.log(pred), TORCH_LOG_FLOOR), np.maximum(np.log1p(-pred), TORCH_LOG_FLOOR)
+        eps = KERAS_EPSILON if compat == "keras" else SKLEARN_EPSILON
+        p = np.clip(pred, eps, 1.0 - eps)
+        return np.log(p), np.log1p(-p)
+
+
+def bce(pred, target, *, compat="torch"):
+    """-(y log p + (1 - y) log(1 - p)); torch BCELoss (logs floored at -100), or Keras/sklearn clipping."""
+    log_p, log_q = _bce_terms(pred, compat)
+    # 0 * (-100) must stay 0 where the label is exactly 0 or 1, so no term is skipped
+    return -(target * log_p + (1.0 - target) * log_q)
+
+
+def bce_grad(pred, target, *, compat="torch"):
+    if compat == "torch":
+        # torch's backward formula, not the derivative of the floored value: it keeps
+        # pulling at p = 0 or 1 (where the floor makes the value flat) with a 1e-12 guard.
+        return (pred - target) / np.maximum(pred * (1.0 - pred), TORCH_GRAD_EPSILON)
+    eps = KERAS_EPSILON if compat == "keras" else SKLEARN_EPSILON
+    inside = (pred >= eps) & (pred <= 1.0 - eps)
+    p = np.clip(pred, eps, 1.0 - eps)
+    # clipping has zero slope outside [eps, 1 - eps], so the gradient is 0 there
+    return np.where(inside, (p - target) / (p * (1.0 - p)), 0.0)
+
+
+def bce_logits(pred, target, *, pos_weight=1.0):
+    """-(w y log sigmoid(x) + (1 - y) log sigmoid(-x)); torch BCEWithLogitsLoss."""
+    # log sigmoid through logaddexp: finite and exact for logits of +-1e4
+    return -(pos_weight * target * log_sigmoid(pred) + (1.0 - target) * log_sigmoid(-pred))
+
+
+def bce_logits_grad(pred, target, *, pos_weight=1.0):
+    return (1.0 - target) * sigmoid(pred) - pos_weight * target * sigmoid(-pred)
+
+
+def _focal_parts(pred, target, gamma):
+    """sigmoid(x), sigmoid(-x) and q = 1 - p_t = p (1 - y) + (1 - p) y, each without cancellation."""
+    p, p_neg = sigmoid(pred), sigmoid(-pred)
+    # 1 - p is taken as sigmoid(-x), not 1 - sigmoid(x), which is 0 for x > 37
+    q = p * (1.0 - target) + p_neg * target
+    return p, p_neg, q
+
+
+def _alpha_t(target, alpha):
+    return 1.0 if alpha < 0 else alpha * target + (1.0 - alpha) * (1.0 - target)
+
+
+def focal(pred, target, *, gamma=2.0, alpha=0.25):
+    """alpha_t (1 - p_t)^gamma BCE(x, y); the sigmoid focal loss of Lin et al., as torchvision.
+
+    p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y),
+    and alpha < 0 switches alpha_t off (torchvision.ops.sigmoid_focal_loss).
+    """
+    _, _, q = _focal_parts(pred, target, gamma)
+    return _alpha_t(target, alpha) * q**gamma * bce_logits(pred, target)
+
+
+def focal_grad(pred, target, *, gamma=2.0, alpha=0.25):
+    p, p_neg, q = _focal_parts(pred, target, gamma)
+    ce = bce_logits(pred, target)
+    # d q / dx = (1 - 2y) p (1 - p); d q^gamma / dx = gamma q^(gamma-1) (1 - 2y) p (1 - p).
+    # Where q = 0 (a saturated, correct prediction) the product's limit is 0 for every gamma > 0,
+    # while q^(gamma-1) alone is infinite for gamma < 1; so that point is set to 0 explicitly.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        modulator_slope = np.where(q > 0, gamma * q ** (gamma - 1.0) * (1.0 - 2.0 * target) * p * p_neg, 0.0)
+    return _alpha_t(target, alpha) * ((p - target) * q**gamma + ce * modulator_slope)
+
+
+def varifocal(pred, target, *, alpha=0.75, gamma=2.0):
+    """w BCE(x, q) with w = alpha sigmoid(x)^gamma where q = 0, and w = q where q > 0.
+
+    Zhang et al. (2021), VarifocalNet; Ultralytics VarifocalLoss, which does not detach
+    the weight from the graph, so the gradient flows through it too.
+    """
+    return _varifocal_weight(pred, target, alpha, gamma) * bce_logits(pred, target)
+
+
+def _varifocal_weight(pred, target, alpha, gamma):
+    positive = target > 0
+    # sigmoid(x)^gamma as exp(gamma log sigmoid(x)): no 0^gamma trouble for very negative logits
+    return np.where(positive, target, alpha * np.exp(gamma * log_sigmoid(pred)))
+
+
+def varifocal_grad(pred, target, *, alpha=0.75, gamma=2.0):
+    positive = target > 0
+    weight = _varifocal_weight(pred, target, alpha, gamma)
+    # d/dx alpha sigmoid(x)^gamma = gamma alpha sigmoid(x)^gamma sigmoid(-x)
+    weight_slope = np.where(positive, 0.0, gamma * weight * sigmoid(-pred))
+    return weight_slope * bce_logits(pred, target) + weight * (sigmoid(pred) - target)
+
+
+BCE = Loss(
+    name="bce", family="classification", summary="Binary cross-entropy on probabilities.",
+    formula="-(y log p + (1 - y) log(1 - p))",
+    inputs=(PROBS, LABELS), value=bce, grad=bce_grad,
+    params=(Param("compat", "torch", "whose guard against log(0) to reproduce: torch floors each log at -100, "
+                  "keras clips p to [1e-7, 1 - 1e-7], sklearn clips p to [eps, 1 - eps] with float64 eps",
+                  kind=str, choices=("torch", "keras", "sklearn")),),
+    explain=Explain(
+        inputs="pred holds probabilities in [0, 1] (after a sigmoid); target holds labels in [0, 1], one column per "
+               "pred column (several columns are a multi-label problem).",
+        gradient="(p - y) / (p (1 - p)) per element. With compat=torch the denominator is guarded by 1e-12 exactly "
+                 "as torch's backward does; with keras or sklearn it is 0 where p was clipped.",
+        use="Judging calibrated probabilities from a model that outputs them, such as predict_proba.",
+        avoid="Scores that are logits: it refuses values outside [0, 1]. Use bce_logits, which is also more "
+              "accurate for confident predictions because it never forms p = 1 - 1e-17.",
+        relations="bce(sigmoid(x)) = bce_logits(x) away from the guards. Exact 0 and 1 predictions give 100 (torch), "
+                  "16.1 (keras) or 36.0 (sklearn) per wrong element: the libraries disagree, hence compat.",
+        reference="torch.nn.BCELoss; keras.losses.binary_crossentropy; sklearn.metrics.log_loss.",
+    ),
+)
+
+BCE_LOGITS = Loss(
+    name="bce_logits", family="classification", summary="Binary cross-entropy on logits (sigmoid built in).",
+    formula="-(w y log s(x) + (1 - y) log(1 - s(x))), s = sigmoid",
+    inputs=(LOGITS, LABELS), value=bce_logits, grad=bce_logits_grad,
+    params=(Param("pos_weight", 1.0, "weight of the positive term, for imbalanced labels (negatives/positives is a "
+                  "common choice)", low=0.0),),
+    explain=Explain(
+        inputs="pred holds logits (any real number); target holds labels in [0, 1], one column per pred column.",
+        gradient="(1 - y) s(x) - w y s(-x) per element; with w = 1 that is s(x) - y.",
+        use="The standard loss for binary and multi-label classifiers that output raw scores.",
+        avoid="Heavily imbalanced detection-style problems where easy negatives dominate; focal down-weights them.",
+        relations="focal with gamma=0 and alpha<0 equals it; bce on sigmoid(x) equals it where p stays away from 0 and 1.",
+        reference="torch.nn.BCEWithLogitsLoss (pos_weight as one number for every column).",
+    ),
+)
+
+FOCAL = Loss(
+    name="focal", family="classification", summary="Sigmoid focal loss: BCE down-weighted on easy examples.",
+    formula="alpha_t (1 - p_t)^gamma BCE(x, y), p = sigmoid(x)",
+    inputs=(LOGITS, LABELS), value=focal, grad=focal_grad,
+    params=(
+        Param("gamma", 2.0, "focusing strength: how fast easy examples (p_t near 1) are down-weighted", low=0.0),
+        Param("alpha", 0.25, "weight of positives (1 - alpha for negatives); a negative value turns the weighting off",
+              high=1.0),
+    ),
+    explain=Explain(
+        inputs="pred holds logits; target holds labels in [0, 1] (soft labels use p_t = p y + (1 - p)(1 - y)).",
+        gradient="alpha_t [(p - y)(1 - p_t)^gamma + BCE gamma (1 - p_t)^(gamma-1) (1 - 2y) p (1 - p)]; at a saturated "
+                 "correct prediction the second term is taken at its limit 0 (torch's autograd gives NaN there for gamma < 1).",
+        use="Class imbalance with many easy negatives: dense object detection (RetinaNet, YOLO), rare-event classifiers.",
+        avoid="Balanced problems where you want calibrated probabilities: the modulation biases p towards 0.5.",
+        relations="gamma=0 with alpha<0 is bce_logits. With --reduction sum on one column it equals Ultralytics' "
+                  "FocalLoss (which applies alpha only when alpha > 0). Its soft-label cousin is varifocal.",
+        reference="Lin et al. (2017), Focal Loss for Dense Object Detection; torchvision.ops.sigmoid_focal_loss.",
+    ),
+)
+
+VARIFOCAL = Loss(
+    name="varifocal", family="classification", summary="Varifocal loss: IoU-aware BCE for dense detectors.",
+    formula="w BCE(x, q), w = q if q > 0 else alpha sigmoid(x)^gamma",
+    inputs=(LOGITS, SCORES), value=varifocal, grad=varifocal_grad,
+    params=(
+        Param("alpha", 0.75, "weight of the negatives' focal term", low=0.0),
+        Param("gamma", 2.0, "focusing strength on negatives", low=0.0),
+    ),
+    explain=Explain(
+        inputs="pred holds logits; target holds the IoU-aware classification score q in [0, 1] (q is the IoU of the "
+               "predicted box with its ground truth for positives, 0 for negatives).",
+        gradient="w (sigmoid(x) - q) plus, for negatives, BCE times d w / dx = gamma w sigmoid(-x): the weight is not "
+                 "detached, as in Ultralytics.",
+        use="Training or evaluating dense detectors whose class score should also rank localisation quality "
+            "(VarifocalNet, YOLO heads).",
+        avoid="Plain 0/1 classification; use bce_logits or focal.",
+        relations="Positives are weighted by q alone (no down-weighting), negatives like focal with alpha. "
+                  "With --reduction sum on one column it equals Ultralytics' VarifocalLoss.",
+        reference="Zhang et al. (2021), VarifocalNet: An IoU-aware Dense Object Detector; ultralytics.utils.loss.VarifocalLoss.",
+    ),
+)
+
+LOSSES = (BCE, BCE_LOGITS, FOCAL, VARIFOCAL)
