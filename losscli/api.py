@@ -32,9 +32,9 @@ class Result:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "label": self.label, "loss": self.loss, "params": {k: _plain(v) for k, v in self.params.items()},
-            "reduction": self.reduction, "value": _number(self.value), "n": self.n,
-            "grad": None if self.grad is None else {k: _number(v) for k, v in self.grad.items()},
+            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
+            "reduction": self.reduction, "value": json_number(self.value), "n": self.n,
+            "grad": None if self.grad is None else {k: json_number(v) for k, v in self.grad.items()},
             "group": self.group, "signature": self.signature,
         }
 
@@ -69,13 +69,13 @@ class Report:
         return out
 
 
-def _plain(value: Any) -> Any:
+def plain_param(value: Any) -> Any:
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain_param(v) for v in value]
     return value
 
 
-def _number(value: float) -> float | None:
+def json_number(value: float) -> float | None:
     """JSON has no NaN or infinity; a value that is not finite is written as null."""
     return float(value) if value is not None and np.isfinite(value) else None
 

@@ -110,9 +110,10 @@ def column_specs(pred, target, extra_inputs) -> dict:
 
 def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False, quiet: bool = False) -> None:
     """Render a compute or diff report in the chosen format to stdout (and the step summary)."""
+    from .diff import DiffReport
     from .render import machine, table
 
-    is_diff = hasattr(compute_like, "bootstrap")
+    is_diff = isinstance(compute_like, DiffReport)
     out = Writer()
     if fmt == "table":
         if is_diff:

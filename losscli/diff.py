@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine
-from .api import Report, compute
+from .api import Report, compute, json_number, plain_param
 from .errors import InputDataError
 from .readers import Table
 
@@ -38,14 +38,12 @@ class DiffResult:
         return self.candidate
 
     def as_json(self) -> dict:
-        from .api import _number, _plain
-
         return {
-            "label": self.label, "loss": self.loss, "params": {k: _plain(v) for k, v in self.params.items()},
-            "reduction": self.reduction, "baseline": _number(self.baseline), "candidate": _number(self.candidate),
-            "value": _number(self.candidate), "delta": _number(self.delta),
-            "rel_delta": None if self.rel_delta is None else _number(self.rel_delta),
-            "ci": [_number(self.ci[0]), _number(self.ci[1])], "n": self.n, "signature": self.signature,
+            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
+            "reduction": self.reduction, "baseline": json_number(self.baseline), "candidate": json_number(self.candidate),
+            "value": json_number(self.candidate), "delta": json_number(self.delta),
+            "rel_delta": None if self.rel_delta is None else json_number(self.rel_delta),
+            "ci": [json_number(self.ci[0]), json_number(self.ci[1])], "n": self.n, "signature": self.signature,
         }
 
 
