@@ -183,6 +183,30 @@ def test_focal_worked_example_ultralytics():
     assert_matches_torch("focal", {"gamma": 1.5}, data, ultralytics_focal(), reduction="sum")
 
 
+def keras_focal(gamma):
+    """keras binary_focal_crossentropy(from_logits=True, apply_class_balancing=False) in torch ops:
+    bce from logits times (1 - p_t)^gamma, no alpha."""
+    def fn(pred, target):
+        p = torch.sigmoid(pred)
+        p_t = target * p + (1 - target) * (1 - p)
+        return ((1 - p_t) ** gamma * F.binary_cross_entropy_with_logits(pred, target, reduction="none")).mean()
+
+    return fn
+
+
+@pytest.mark.parametrize("gamma", [2.0, 1.0])
+def test_focal_compat_conventions(gamma):
+    data = logit_data()
+    assert_matches_torch("focal", {"gamma": gamma, "compat": "keras"}, data, keras_focal(gamma))
+    # alpha = 0: torchvision weights positives by 0, Ultralytics switches alpha off
+    assert_matches_torch("focal", {"gamma": gamma, "alpha": 0.0}, data, torchvision_focal(gamma, 0.0))
+    one = {"pred": data["pred"][:, :1], "target": data["target"][:, :1]}
+    assert_matches_torch("focal", {"gamma": gamma, "alpha": 0.0, "compat": "ultralytics"}, one,
+                         ultralytics_focal(gamma, 0.0), reduction="sum")
+    assert_matches_torch("focal", {"gamma": gamma, "compat": "ultralytics"}, one,
+                         ultralytics_focal(gamma, 0.25), reduction="sum")
+
+
 def test_million_rows_match_torch_values():
     n = 1_000_000
     x, y = rng.normal(size=(n, 1)) * 4, (rng.random((n, 1)) < 0.2).astype(float)

@@ -74,21 +74,27 @@ def _focal_parts(pred, target, gamma):
     return p, p_neg, q
 
 
-def _alpha_t(target, alpha):
-    return 1.0 if alpha < 0 else alpha * target + (1.0 - alpha) * (1.0 - target)
+def _alpha_t(target, alpha, compat="torch"):
+    """alpha y + (1 - alpha)(1 - y), or 1 where the library named by compat leaves it out.
+
+    torchvision applies it for alpha >= 0, Ultralytics only for alpha > 0, and Keras'
+    BinaryFocalCrossentropy not at all unless apply_class_balancing=True (off by default).
+    """
+    off = alpha < 0 or (compat == "ultralytics" and alpha == 0) or compat == "keras"
+    return 1.0 if off else alpha * target + (1.0 - alpha) * (1.0 - target)
 
 
-def focal(pred, target, *, gamma=2.0, alpha=0.25):
+def focal(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
     """alpha_t (1 - p_t)^gamma BCE(x, y); the sigmoid focal loss of Lin et al., as torchvision.
 
     p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y),
     and alpha < 0 switches alpha_t off (torchvision.ops.sigmoid_focal_loss).
     """
     _, _, q = _focal_parts(pred, target, gamma)
-    return _alpha_t(target, alpha) * q**gamma * bce_logits(pred, target)
+    return _alpha_t(target, alpha, compat) * q**gamma * bce_logits(pred, target)
 
 
-def focal_grad(pred, target, *, gamma=2.0, alpha=0.25):
+def focal_grad(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
     p, p_neg, q = _focal_parts(pred, target, gamma)
     ce = bce_logits(pred, target)
     # d q / dx = (1 - 2y) p (1 - p); d q^gamma / dx = gamma q^(gamma-1) (1 - 2y) p (1 - p).
@@ -96,7 +102,7 @@ def focal_grad(pred, target, *, gamma=2.0, alpha=0.25):
     # while q^(gamma-1) alone is infinite for gamma < 1; so that point is set to 0 explicitly.
     with np.errstate(divide="ignore", invalid="ignore"):
         modulator_slope = np.where(q > 0, gamma * q ** (gamma - 1.0) * (1.0 - 2.0 * target) * p * p_neg, 0.0)
-    return _alpha_t(target, alpha) * ((p - target) * q**gamma + ce * modulator_slope)
+    return _alpha_t(target, alpha, compat) * ((p - target) * q**gamma + ce * modulator_slope)
 
 
 def varifocal(pred, target, *, alpha=0.75, gamma=2.0):
@@ -167,6 +173,9 @@ FOCAL = Loss(
         Param("gamma", 2.0, "focusing strength: how fast easy examples (p_t near 1) are down-weighted", low=0.0),
         Param("alpha", 0.25, "weight of positives (1 - alpha for negatives); a negative value turns the weighting off",
               high=1.0),
+        Param("compat", "torch", "whose alpha convention to follow: torch (torchvision: applied when alpha >= 0), "
+              "ultralytics (applied only when alpha > 0), keras (BinaryFocalCrossentropy's default: no alpha weighting)",
+              kind=str, choices=("torch", "ultralytics", "keras")),
     ),
     explain=Explain(
         inputs="pred holds logits; target holds labels in [0, 1] (soft labels use p_t = p y + (1 - p)(1 - y)).",
@@ -175,8 +184,11 @@ FOCAL = Loss(
         use="Class imbalance with many easy negatives: dense object detection (RetinaNet, YOLO), rare-event classifiers.",
         avoid="Balanced problems where you want calibrated probabilities: the modulation biases p towards 0.5.",
         relations="gamma=0 with alpha<0 is bce_logits. With --reduction sum on one column it equals Ultralytics' "
-                  "FocalLoss (which applies alpha only when alpha > 0). Its soft-label cousin is varifocal.",
-        reference="Lin et al. (2017), Focal Loss for Dense Object Detection; torchvision.ops.sigmoid_focal_loss.",
+                  "FocalLoss (compat=ultralytics differs only at alpha=0, which Ultralytics treats as off). "
+                  "compat=keras matches keras.losses.BinaryFocalCrossentropy(from_logits=True) with its default "
+                  "apply_class_balancing=False. Its soft-label cousin is varifocal.",
+        reference="Lin et al. (2017), Focal Loss for Dense Object Detection; torchvision.ops.sigmoid_focal_loss; "
+                  "ultralytics.utils.loss.FocalLoss; keras.losses.BinaryFocalCrossentropy.",
     ),
 )
 

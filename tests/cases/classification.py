@@ -29,6 +29,7 @@ CASES = {
             Case("keras", probabilities(), {"compat": "keras"}), Case("sklearn", probabilities(), {"compat": "sklearn"})],
     "bce_logits": [Case("hard", logits()), Case("soft", logits(soft=True)), Case("pos_weight", logits(), {"pos_weight": 3.0})],
     "focal": [Case("default", logits()), Case("soft", logits(soft=True)), Case("gamma 0.5", logits(), {"gamma": 0.5}),
-              Case("no alpha", logits(), {"alpha": -1.0, "gamma": 1.5}), Case("gamma 0", logits(), {"gamma": 0.0})],
+              Case("no alpha", logits(), {"alpha": -1.0, "gamma": 1.5}), Case("gamma 0", logits(), {"gamma": 0.0}),
+              Case("keras", logits(), {"compat": "keras"}), Case("ultralytics alpha 0", logits(), {"compat": "ultralytics", "alpha": 0.0})],
     "varifocal": [Case("default", iou_scores), Case("alpha gamma", iou_scores, {"alpha": 0.5, "gamma": 1.5})],
 }
