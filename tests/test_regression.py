@@ -121,3 +121,300 @@ def test_million_rows_match_torch_value():
     for name, fn in [("mse", F.mse_loss), ("huber", F.huber_loss), ("mae", F.l1_loss)]:
         value, _ = ours(name, {}, big)
         assert value == pytest.approx(fn(t["pred"], t["target"]).item(), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- msle, mape, smape, poisson,
+# gaussian_nll, tweedie, multi-level quantile
+
+def positive_data(n=50, width=2, zeros=False):
+    pred = rng.uniform(0.05, 5.0, size=(n, width))
+    target = rng.uniform(0.05, 6.0, size=(n, width))
+    if zeros:
+        target[::4] = 0.0
+    return {"pred": pred, "target": target}
+
+
+@pytest.mark.parametrize("arrays", [positive_data(), {"pred": [[-0.999], [1e6], [0.0]], "target": [[5.0], [-0.5], [1e-12]]},
+                                    {"pred": [[2.5]], "target": [[0.25]]}], ids=["random", "adversarial", "single"])
+def test_msle_matches_sklearn_and_torch(arrays):
+    from sklearn.metrics import mean_squared_log_error
+
+    a = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
+    value, _ = ours("msle", {}, a)
+    assert value == pytest.approx(mean_squared_log_error(a["target"], a["pred"]), rel=1e-12)
+    assert_matches_torch("msle", {}, a, lambda pred, target: F.mse_loss(torch.log1p(pred), torch.log1p(target)))
+
+
+@pytest.mark.parametrize("kind", ["random", "huge", "single"])
+def test_mape_matches_sklearn_and_torch(kind):
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    arrays = data(kind, width=1)
+    arrays["target"][0, 0] = 0.0  # sklearn's eps denominator
+    value, _ = ours("mape", {}, arrays)
+    assert value == pytest.approx(mean_absolute_percentage_error(arrays["target"], arrays["pred"]), rel=1e-12)
+    eps = np.finfo(np.float64).eps
+    assert_matches_torch("mape", {}, arrays,
+                         lambda pred, target: ((target - pred).abs() / target.abs().clamp(min=eps)).mean())
+
+
+def test_mape_worked_example_from_sklearn_docs():
+    # sklearn docstring: mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]) = 0.3273...
+    value, _ = ours("mape", {}, {"pred": [2.5, 0.0, 2, 8], "target": [3, -0.5, 2, 7]})
+    assert value == pytest.approx(0.32738095238095233, rel=1e-12)
+
+
+def torch_smape(pred, target):
+    d = target.abs() + pred.abs()
+    safe = torch.where(d == 0, torch.ones_like(d), d)
+    return torch.where(d == 0, torch.zeros_like(d), 2 * (pred - target).abs() / safe).mean()
+
+
+@pytest.mark.parametrize("kind", ["random", "huge", "single"])
+def test_smape_matches_formula(kind):
+    assert_matches_torch("smape", {}, data(kind), torch_smape)
+
+
+def test_smape_both_zero_is_zero_with_zero_gradient():
+    value, grad = ours("smape", {}, {"pred": [[0.0], [1.0], [0.0]], "target": [[0.0], [0.0], [2.0]]})
+    assert value == pytest.approx((0 + 2 + 2) / 3, rel=1e-15)
+    assert grad[0, 0] == 0.0 and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("log_input", [True, False])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("eps", [1e-8, 1e-3])
+def test_poisson_matches_torch(log_input, full, eps):
+    n = 60
+    target = rng.poisson(3.0, size=(n, 2)).astype(float)
+    target[0, 0], target[1, 0] = 0.0, 1.0  # the Stirling term applies only to y > 1
+    pred = rng.normal(size=(n, 2)) if log_input else rng.uniform(0.0, 5.0, size=(n, 2))
+    if not log_input:
+        pred[2, 1] = 0.0  # rate exactly zero: eps keeps the log finite
+    params = {"log_input": log_input, "full": full, "eps": eps}
+    fn = lambda pred, target: F.poisson_nll_loss(pred, target, log_input=log_input, full=full, eps=eps)  # noqa: E731
+    assert_matches_torch("poisson", params, {"pred": pred, "target": target}, fn)
+    assert_matches_torch("poisson", params, {"pred": pred[:1], "target": target[:1]}, fn)
+
+
+def test_poisson_large_log_rates():
+    arrays = {"pred": [[-700.0], [700.0], [-1e4]], "target": [[0.0], [3.0], [2.0]]}
+    assert_matches_torch("poisson", {}, arrays, lambda pred, target: F.poisson_nll_loss(pred, target))
+
+
+@pytest.mark.parametrize("var_width", [1, 2])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("eps", [1e-6, 0.5])
+def test_gaussian_nll_matches_torch(var_width, full, eps):
+    arrays = data("random")
+    var = rng.uniform(1e-9, 2.0, size=(50, var_width))
+    var[0, 0] = 1e-12  # clamped to eps
+    arrays["var"] = var
+
+    def fn(pred, target, var):
+        return F.gaussian_nll_loss(pred, target, var, full=full, eps=eps)
+
+    assert_matches_torch("gaussian_nll", {"full": full, "eps": eps}, arrays, fn)
+
+
+def test_gaussian_nll_huge_residuals_and_single_row():
+    arrays = data("huge")
+    arrays["var"] = rng.uniform(0.5, 2.0, size=(50, 1))
+    assert_matches_torch("gaussian_nll", {}, arrays, lambda pred, target, var: F.gaussian_nll_loss(pred, target, var))
+    one = {"pred": [[1.5]], "target": [[0.0]], "var": [[0.25]]}
+    assert_matches_torch("gaussian_nll", {"full": True}, one,
+                         lambda pred, target, var: F.gaussian_nll_loss(pred, target, var, full=True))
+
+
+def torch_tweedie(power):
+    # sklearn's mean_tweedie_deviance formulas, written independently in torch
+    def fn(pred, target):
+        mu, y, p = pred, target, power
+        if p == 0:
+            dev = (y - mu) ** 2
+        elif p == 1:
+            # xlogy(y, y) - xlogy(y, mu): 0 log 0 = 0 with a finite autograd gradient at y = 0
+            dev = 2 * (torch.xlogy(y, y) - torch.xlogy(y, mu) - y + mu)
+        elif p == 2:
+            dev = 2 * (torch.log(mu / y) + y / mu - 1)
+        else:
+            dev = 2 * (y.clamp(min=0) ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+        return dev.mean()
+
+    return fn
+
+
+@pytest.mark.parametrize("power", [-2.0, -0.5, 0.0, 1.0, 1.2, 1.5, 1.9, 2.0, 2.5, 3.0, 4.0])
+def test_tweedie_matches_sklearn_and_torch(power):
+    from sklearn.metrics import mean_tweedie_deviance
+
+    arrays = positive_data(width=1, zeros=power < 2)
+    if power <= 0:
+        arrays["target"][1, 0] = -1.5  # allowed: sklearn needs only mu > 0 there
+    value, _ = ours("tweedie", {"power": power}, arrays)
+    ref = mean_tweedie_deviance(arrays["target"][:, 0], arrays["pred"][:, 0], power=power)
+    assert value == pytest.approx(ref, rel=1e-10)
+    assert_matches_torch("tweedie", {"power": power}, arrays, torch_tweedie(power))
+    single = {k: v[2:3] for k, v in arrays.items()}
+    assert_matches_torch("tweedie", {"power": power}, single, torch_tweedie(power))
+
+
+def test_tweedie_worked_example_from_sklearn_docs():
+    # sklearn docstring: mean_tweedie_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.], power=1) = 1.4260...
+    value, _ = ours("tweedie", {"power": 1.0}, {"pred": [0.5, 0.5, 2.0, 2.0], "target": [2, 0, 1, 4]})
+    assert value == pytest.approx(1.4260, abs=1e-4)
+
+
+def test_tweedie_default_power_is_1_5():
+    from sklearn.metrics import mean_tweedie_deviance
+
+    arrays = positive_data(width=1, zeros=True)
+    assert ours("tweedie", {}, arrays)[0] == pytest.approx(
+        mean_tweedie_deviance(arrays["target"][:, 0], arrays["pred"][:, 0], power=1.5), rel=1e-10)
+
+
+def test_multi_level_quantile_matches_sklearn_per_level():
+    from sklearn.metrics import mean_pinball_loss
+
+    n = 40
+    target = rng.normal(size=(n, 1))
+    pred = target + rng.normal(size=(n, 3))
+    levels = (0.1, 0.5, 0.9)
+    value, grad = ours("quantile", {"q": levels}, {"pred": pred, "target": target})
+    ref = np.mean([mean_pinball_loss(target[:, 0], pred[:, k], alpha=q) for k, q in enumerate(levels)])
+    assert value == pytest.approx(ref, rel=1e-12)
+
+    def fn(pred, target):
+        r = target - pred
+        q = torch.tensor(levels, dtype=torch.float64)
+        return torch.maximum(q * r, (q - 1) * r).mean()
+
+    assert_matches_torch("quantile", {"q": levels}, {"pred": pred, "target": target}, fn)
+
+
+def test_quantile_single_level_spec_still_parses():
+    from losscli.spec import parse_spec
+
+    assert parse_spec("quantile:q=0.9").params["q"] == (0.9,)
+
+
+# ----------------------------------------------------------------------------- domain errors through the API and CLI
+
+def compute_table(columns, spec):
+    import pyarrow as pa
+
+    from losscli.api import compute
+    from losscli.readers import Table
+    from losscli.spec import parse_spec
+
+    table = Table(data=pa.table(columns), sources=["t.csv"], starts=np.array([0]))
+    return compute(table, [parse_spec(spec)], columns={"pred": None, "target": None})
+
+
+def test_msle_refuses_values_at_or_below_minus_one():
+    from losscli.errors import InputDataError
+
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, -1.0, 2.0, -3.0], "target": [1.0, 1.0, 1.0, 1.0]}, "msle")
+    assert "'pred'" in err.value.message and "rows 2, 4" in err.value.message and "> -1" in err.value.message
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, 1.0], "target": [1.0, -1.5]}, "msle")
+    assert "'target'" in err.value.message and "row 2" in err.value.message
+
+
+def test_tweedie_domain_errors():
+    from losscli.errors import InputDataError
+
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, 1.0, 2.0], "target": [1.0, -2.0, 0.0]}, "tweedie")
+    assert "target" in err.value.message and "row 2" in err.value.message and ">= 0" in err.value.message
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, 1.0], "target": [1.0, 0.0]}, "tweedie:power=2")
+    assert "target" in err.value.message and "row 2" in err.value.message
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, 0.0], "target": [1.0, 1.0]}, "tweedie:power=-1")
+    assert "pred" in err.value.message and "row 2" in err.value.message
+
+
+def test_poisson_rates_must_be_non_negative():
+    from losscli.errors import InputDataError
+
+    with pytest.raises(InputDataError) as err:
+        compute_table({"pred": [0.5, -1.0], "target": [1.0, 1.0]}, "poisson:log_input=false")
+    assert "pred" in err.value.message and "row 2" in err.value.message
+
+
+def test_multi_level_quantile_width_errors():
+    from losscli.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="3 pred columns"):
+        compute_table({"pred_0": [0.5, 1.0], "pred_1": [0.5, 1.0], "target": [1.0, 1.0]}, "quantile:q=0.1;0.5;0.9")
+
+
+def cli(tmp_path, text, *args):
+    from click.testing import CliRunner
+
+    from losscli.cli import main
+
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    return CliRunner().invoke(main, ["compute", *args, str(path)])
+
+
+def test_cli_gaussian_nll_without_var_names_the_defaults(tmp_path):
+    result = cli(tmp_path, "pred,target\n1.0,0.5\n2.0,2.5\n", "-l", "gaussian_nll")
+    assert result.exit_code == 3, result.output
+    for name in ("var", "variance", "var_*"):
+        assert name in result.stderr
+
+
+def test_cli_gaussian_nll_with_variance_column(tmp_path):
+    result = cli(tmp_path, "pred,target,variance\n1.0,0.5,0.5\n2.0,2.5,2.0\n", "-l", "gaussian_nll")
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_tweedie_negative_target_and_power_hole(tmp_path):
+    text = "pred,target\n1.0,0.5\n2.0,-2.5\n"
+    result = cli(tmp_path, text, "-l", "tweedie")
+    assert result.exit_code == 3 and "row 2" in result.stderr, result.output
+    result = cli(tmp_path, text, "-l", "tweedie:power=0.5")
+    assert result.exit_code == 2 and "0 < power < 1" in result.stderr, result.output
+
+
+def test_cli_msle_minus_one(tmp_path):
+    result = cli(tmp_path, "pred,target\n1.0,0.5\n-1.0,2.5\n", "-l", "msle")
+    assert result.exit_code == 3 and "row 2" in result.stderr, result.output
+
+
+def test_million_rows_new_losses_match_references():
+    from sklearn.metrics import mean_squared_log_error, mean_tweedie_deviance
+
+    n = 1_000_000
+    pred = rng.uniform(0.1, 5.0, size=(n, 1))
+    target = rng.poisson(2.0, size=(n, 1)).astype(float)
+    assert ours("tweedie", {}, {"pred": pred, "target": target})[0] == pytest.approx(
+        mean_tweedie_deviance(target[:, 0], pred[:, 0], power=1.5), rel=1e-9)
+    assert ours("msle", {}, {"pred": pred, "target": target})[0] == pytest.approx(
+        mean_squared_log_error(target[:, 0], pred[:, 0]), rel=1e-9)
+    t = torch.tensor(target)
+    assert ours("poisson", {}, {"pred": np.log(pred), "target": target})[0] == pytest.approx(
+        F.poisson_nll_loss(torch.tensor(np.log(pred)), t).item(), rel=1e-9)
+
+
+def test_single_level_quantile_does_not_broadcast_one_target():
+    import numpy as np
+    import pyarrow as pa
+
+    from losscli.api import compute
+    from losscli.errors import InputDataError
+    from losscli.readers import Table
+    from losscli.spec import parse_spec
+
+    table = Table(data=pa.table({"p1": [1.0, 2.0], "p2": [0.0, 1.0], "target": [1.0, 1.0]}), sources=["t.csv"],
+                  starts=np.array([0]))
+    with pytest.raises(InputDataError, match="one column per pred column"):
+        compute(table, [parse_spec("quantile:q=0.9")], columns={"pred": "p1,p2", "target": "target"})
+    report = compute(table, [parse_spec("quantile:q=0.1;0.9")], columns={"pred": "p1,p2", "target": "target"})
+    # levels 0.1 on p1 and 0.9 on p2: residuals y - p = [0, -1] and [1, 0]
+    expected = np.mean([0.0, 0.9 * 1.0, (1 - 0.1) * 1.0, 0.0])
+    assert report.results[0].value == pytest.approx(expected)

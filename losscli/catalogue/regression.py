@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Explain, Loss, Param, pred_role, target_role
+from ..errors import InputDataError
+from .base import NON_NEGATIVE, POSITIVE, Domain, Explain, Loss, Param, Problem, Role, pred_role, target_role
 
 PRED = pred_role("predicted values (real numbers)")
 TARGET = target_role("true values, one column per prediction column")
@@ -73,16 +74,165 @@ def log_cosh_grad(pred, target):
     return np.tanh(pred - target)
 
 
-def pinball(pred, target, *, q=0.5):
-    """q max(y - p, 0) + (1 - q) max(p - y, 0); sklearn mean_pinball_loss with alpha=q."""
+def pinball(pred, target, *, q=(0.5,)):
+    """q max(y - p, 0) + (1 - q) max(p - y, 0); sklearn mean_pinball_loss with alpha=q.
+
+    ``q`` is a tuple of levels: one level applies to every pred column; L levels take
+    pred column k at level q[k] against the single target column (broadcast).
+    """
+    q = np.asarray(q, dtype=np.float64)
     r = target - pred
     return np.maximum(q * r, (q - 1.0) * r)
 
 
-def pinball_grad(pred, target, *, q=0.5):
+def pinball_grad(pred, target, *, q=(0.5,)):
     # At r = 0 the subgradient 0 is taken, as torch does for |r|.
+    q = np.asarray(q, dtype=np.float64)
     r = target - pred
-    return np.where(r > 0, -q, np.where(r < 0, 1.0 - q, 0.0))
+    return np.where(r > 0, -q, np.where(r < 0, 1.0 - q, 0.0)) + np.zeros_like(pred)
+
+
+def pinball_check(pred, target, *, q=(0.5,)):
+    levels = len(q)
+    if levels > 1 and pred.shape[1] != levels:
+        raise InputDataError(f"Loss 'quantile': {levels} levels q={';'.join(f'{v:g}' for v in q)} need exactly "
+                             f"{levels} pred columns (one per level, in order), got {pred.shape[1]}.")
+    if levels > 1 and target.shape[1] != 1:
+        raise InputDataError(f"Loss 'quantile': with {levels} levels the target is one column shared by all "
+                             f"levels, got {target.shape[1]}.")
+    if levels == 1 and target.shape[1] != pred.shape[1]:
+        # one level is elementwise like mae: a lone target column is not silently reused for every pred column
+        raise InputDataError(f"Loss 'quantile': with one level the target needs one column per pred column "
+                             f"({pred.shape[1]}), got {target.shape[1]}. For one pred column per level, give the "
+                             "levels as q=0.1;0.5;0.9.")
+    return []
+
+
+# ----------------------------------------------------------------------------- log, percentage and count losses
+
+ABOVE_MINUS_ONE = Domain("numbers > -1 (log1p must exist)", lambda a: ~(a > -1.0))
+
+
+def squared_log_error(pred, target):
+    """(log1p(p) - log1p(y))^2; sklearn mean_squared_log_error (both > -1, as sklearn 1.9 requires)."""
+    return (np.log1p(pred) - np.log1p(target)) ** 2
+
+
+def squared_log_error_grad(pred, target):
+    return 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
+
+
+EPS64 = np.finfo(np.float64).eps
+
+
+def percentage_error(pred, target):
+    """|y - p| / max(|y|, eps): sklearn mean_absolute_percentage_error (a fraction, not percent)."""
+    return np.abs(target - pred) / np.maximum(np.abs(target), EPS64)
+
+
+def percentage_error_grad(pred, target):
+    return np.sign(pred - target) / np.maximum(np.abs(target), EPS64)
+
+
+def symmetric_percentage_error(pred, target):
+    """2 |y - p| / (|y| + |p|), defined as 0 where y = p = 0."""
+    d = np.abs(target) + np.abs(pred)
+    both_zero = d == 0.0
+    # the division is only done where d > 0 (safe denominator elsewhere)
+    return np.where(both_zero, 0.0, 2.0 * np.abs(pred - target) / np.where(both_zero, 1.0, d))
+
+
+def symmetric_percentage_error_grad(pred, target):
+    # d/dp = 2 sign(p - y) / d - 2 |p - y| sign(p) / d^2, with sign(0) = 0 (the subgradient at p = 0)
+    # and 0 where y = p = 0 (the loss is 0 there and 2 at every other point of p when y = 0).
+    d = np.abs(target) + np.abs(pred)
+    both_zero = d == 0.0
+    safe = np.where(both_zero, 1.0, d)
+    g = 2.0 * np.sign(pred - target) / safe - 2.0 * np.abs(pred - target) * np.sign(pred) / (safe * safe)
+    return np.where(both_zero, 0.0, g)
+
+
+def _stirling(target):
+    # torch PoissonNLLLoss(full=True): y log y - y + 0.5 log(2 pi y), added only where y > 1
+    big = target > 1.0
+    y = np.where(big, target, 2.0)
+    return np.where(big, y * np.log(y) - y + 0.5 * np.log(2.0 * np.pi * y), 0.0)
+
+
+def poisson_nll(pred, target, *, log_input=True, full=False, eps=1e-8):
+    """torch PoissonNLLLoss: exp(p) - y p (log_input) or p - y log(p + eps); plus Stirling's term if full."""
+    if log_input:
+        v = np.exp(pred) - target * pred
+    else:
+        v = pred - target * np.log(pred + eps)
+    return v + _stirling(target) if full else v
+
+
+def poisson_nll_grad(pred, target, *, log_input=True, full=False, eps=1e-8):
+    if log_input:
+        return np.exp(pred) - target
+    return 1.0 - target / (pred + eps)
+
+
+def poisson_check(pred, target, *, log_input=True, full=False, eps=1e-8):
+    if log_input:
+        return []
+    return [Problem("pred", pred < 0.0, "with log_input=false pred is a rate and must be >= 0 "
+                                       "(use log_input=true for log-rates)")]
+
+
+def gaussian_nll(pred, target, var, *, full=False, eps=1e-6):
+    """torch GaussianNLLLoss: 0.5 (log max(var, eps) + (p - y)^2 / max(var, eps)) [+ 0.5 log 2 pi]."""
+    v = np.maximum(var, eps)
+    out = 0.5 * (np.log(v) + (pred - target) ** 2 / v)
+    out = out + 0.5 * np.log(2.0 * np.pi) if full else out
+    return out + np.zeros_like(pred)  # a shared variance column broadcasts over every pred column
+
+
+def gaussian_nll_grad(pred, target, var, *, full=False, eps=1e-6):
+    return (pred - target) / np.maximum(var, eps) + np.zeros_like(pred)
+
+
+class _PowerParam(Param):
+    """A float that must not lie in (0, 1): no Tweedie distribution exists there (sklearn refuses it)."""
+
+    def check(self, value):
+        super().check(value)
+        if 0.0 < value < 1.0:
+            raise ValueError(f"must be <= 0 or >= 1 (no Tweedie distribution has 0 < power < 1). Got {value!r}.")
+
+
+def tweedie_deviance(pred, target, *, power=1.5):
+    """Unit Tweedie deviance, as sklearn mean_tweedie_deviance (mu = pred, y = target)."""
+    p, mu, y = power, pred, target
+    if p == 0.0:
+        return (y - mu) ** 2
+    if p == 1.0:
+        # 2 (y log(y/mu) - y + mu), with 0 log 0 = 0 (sklearn uses xlogy)
+        safe = np.where(y > 0, y, 1.0)
+        return 2.0 * (np.where(y > 0, y * np.log(safe / mu), 0.0) - y + mu)
+    if p == 2.0:
+        return 2.0 * (np.log(mu / y) + y / mu - 1.0)
+    return 2.0 * (np.maximum(y, 0.0) ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
+                  - y * mu ** (1.0 - p) / (1.0 - p) + mu ** (2.0 - p) / (2.0 - p))
+
+
+def tweedie_grad(pred, target, *, power=1.5):
+    # d/dmu of every branch is 2 (mu - y) mu^(-p)
+    if power == 0.0:
+        return 2.0 * (pred - target)
+    return 2.0 * (pred - target) * pred ** (-power)
+
+
+def tweedie_check(pred, target, *, power=1.5):
+    problems = []
+    if power != 0.0:
+        problems.append(Problem("pred", ~(pred > 0.0), f"with power={power:g} pred (the mean) must be > 0"))
+    if 1.0 <= power < 2.0:
+        problems.append(Problem("target", target < 0.0, f"with power={power:g} target must be >= 0"))
+    elif power >= 2.0:
+        problems.append(Problem("target", ~(target > 0.0), f"with power={power:g} target must be > 0"))
+    return problems
 
 
 _RESIDUAL = "pred and target are real numbers, one target column per prediction column; the loss is elementwise and the mean runs over all elements."
@@ -175,11 +325,15 @@ LOG_COSH = Loss(
 
 QUANTILE = Loss(
     name="quantile", family="regression", summary="Pinball (quantile) loss at level q.",
-    formula="q max(y - p, 0) + (1 - q) max(p - y, 0)",
-    inputs=(PRED, TARGET), value=pinball, grad=pinball_grad,
-    params=(Param("q", 0.5, "the quantile level the prediction should estimate", low=0.0, high=1.0),),
+    formula="q max(y - p, 0) + (1 - q) max(p - y, 0), averaged over levels and rows",
+    value=pinball, grad=pinball_grad,
+    params=(Param("q", (0.5,), "the quantile level(s) the prediction should estimate; several levels "
+                  "(q=0.1;0.5;0.9) take one pred column each against a single target column", kind="floats",
+                  low=0.0, high=1.0),),
+    check=pinball_check, inputs=(PRED, target_role("true values: one column per prediction column, or one column "
+                                                   "shared by all levels when several q are given", width="1|pred")),
     explain=Explain(
-        inputs=_RESIDUAL,
+        inputs=_RESIDUAL + " With L levels q1;...;qL pred has L columns in level order and target one column.",
         gradient="-q where the prediction is below the target, 1 - q where it is above, 0 at equality.",
         use="Prediction intervals and quantile regression: the minimiser is the q-th quantile of the target given the inputs.",
         avoid="Judging point forecasts of the mean; use mse.",
@@ -188,4 +342,109 @@ QUANTILE = Loss(
     ),
 )
 
-LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE)
+_LOG_PRED = pred_role("predicted values > -1 (log1p is taken)", ABOVE_MINUS_ONE)
+_LOG_TARGET = target_role("true values > -1, one column per prediction column", ABOVE_MINUS_ONE)
+
+MSLE = Loss(
+    name="msle", family="regression", summary="Mean squared logarithmic error.",
+    formula="mean (log(1 + p) - log(1 + y))^2",
+    inputs=(_LOG_PRED, _LOG_TARGET), value=squared_log_error, grad=squared_log_error_grad,
+    explain=Explain(
+        inputs="pred and target must both be > -1 (scikit-learn 1.9 refuses values <= -1); elementwise, mean over all elements.",
+        gradient="2 (log1p p - log1p y) / (1 + p): large near p = -1, small for large predictions.",
+        use="Targets spanning orders of magnitude (counts, prices) where relative error matters and under-prediction should cost more than over-prediction.",
+        avoid="Targets that may be <= -1, or when absolute errors matter.",
+        relations="mse on log1p-transformed values; sqrt of it is RMSLE.",
+        reference="sklearn.metrics.mean_squared_log_error (domain check: values <= -1 raise).",
+    ),
+)
+
+MAPE = Loss(
+    name="mape", family="regression", summary="Mean absolute percentage error (a fraction, not percent).",
+    formula="mean |y - p| / max(|y|, eps), eps = float64 machine epsilon",
+    inputs=(PRED, TARGET), value=percentage_error, grad=percentage_error_grad,
+    explain=Explain(
+        inputs=_RESIDUAL,
+        gradient="sign(p - y) / max(|y|, eps); 0 where p = y.",
+        use="Reporting errors relative to the target's size, when targets are well away from zero.",
+        avoid="Targets at or near zero: a zero target makes the term |p| / 2.2e-16, enormous (sklearn does the same). Use smape or mae.",
+        relations="mae weighted by 1/|y|. 0.1 means 10%; multiply by 100 for percent.",
+        reference="sklearn.metrics.mean_absolute_percentage_error (denominator max(|y|, np.finfo(float64).eps)).",
+    ),
+)
+
+SMAPE = Loss(
+    name="smape", family="regression", summary="Symmetric mean absolute percentage error (a fraction in [0, 2]).",
+    formula="mean 2 |y - p| / (|y| + |p|), 0 where y = p = 0",
+    inputs=(PRED, TARGET), value=symmetric_percentage_error, grad=symmetric_percentage_error_grad,
+    explain=Explain(
+        inputs=_RESIDUAL,
+        gradient="2 sign(p - y)/(|y| + |p|) - 2 |p - y| sign(p)/(|y| + |p|)^2, with sign(0) = 0 at p = 0; "
+                 "where y = p = 0 the loss is taken as 0 and its gradient as 0 (it jumps to 2 for any p != 0 there, so no derivative exists).",
+        use="Relative errors when targets can be zero; bounded by 2.",
+        avoid="As a training loss around zero targets (discontinuous there) or when over- and under-prediction should cost the same: it is not symmetric in that sense.",
+        relations="A bounded variant of mape; the M3/M4 forecasting competitions' definition without the factor 100.",
+        reference="Makridakis (1993); Hyndman and Koehler (2006), Another look at measures of forecast accuracy.",
+    ),
+)
+
+POISSON = Loss(
+    name="poisson", family="regression", summary="Poisson negative log-likelihood (torch PoissonNLLLoss).",
+    formula="exp(p) - y p (log_input) or p - y log(p + eps); + y log y - y + 0.5 log(2 pi y) for y > 1 if full",
+    inputs=(pred_role("predicted log-rates (log_input=true) or rates >= 0 (log_input=false)"),
+            target_role("observed counts (>= 0), one column per prediction column", NON_NEGATIVE)),
+    value=poisson_nll, grad=poisson_nll_grad, check=poisson_check,
+    params=(Param("log_input", True, "pred is the log of the rate (true) or the rate itself (false)", kind=bool),
+            Param("full", False, "add Stirling's approximation of log(y!) where y > 1 (a constant in pred)", kind=bool),
+            Param("eps", 1e-8, "added to the rate inside the log when log_input=false", low=0.0)),
+    explain=Explain(
+        inputs="pred: log-rates by default, or rates >= 0 with log_input=false; target: counts >= 0. Elementwise, mean over all elements.",
+        gradient="exp(p) - y with log_input, else 1 - y / (p + eps). The Stirling term does not depend on pred.",
+        use="Count data (events, clicks) modelled as Poisson with a predicted rate.",
+        avoid="Overdispersed counts (variance much larger than the mean); consider tweedie or a negative binomial model.",
+        relations="tweedie with power=1 is twice its deviance form (with the log(y!) constant replaced by the saturated model).",
+        reference="torch.nn.PoissonNLLLoss (log_input=True, full=False, eps=1e-8; Stirling term only where target > 1).",
+    ),
+)
+
+VAR = Role("var", "predicted variances (> 0): one column shared by all pred columns, or one per pred column",
+           POSITIVE, width="1|pred", defaults=("var", "variance", "var_*"),
+           hint="Variances must be positive; if the column holds log-variances, exponentiate it first.")
+
+GAUSSIAN_NLL = Loss(
+    name="gaussian_nll", family="regression", summary="Gaussian negative log-likelihood with a predicted variance (torch GaussianNLLLoss).",
+    formula="0.5 (log max(v, eps) + (p - y)^2 / max(v, eps)) [+ 0.5 log(2 pi) if full]",
+    inputs=(PRED, TARGET, VAR), value=gaussian_nll, grad=gaussian_nll_grad,
+    params=(Param("full", False, "add the constant 0.5 log(2 pi)", kind=bool),
+            Param("eps", 1e-6, "variances below eps are clamped to eps (stability)", low=0.0, low_open=True)),
+    explain=Explain(
+        inputs="pred and target as for mse; var (columns var, variance or var_* unless named with --input var=) "
+               "is the predicted variance, one column or one per pred column, > 0.",
+        gradient="With respect to pred only: (p - y) / max(v, eps). The variance gradient is not reported.",
+        use="Heteroscedastic regression where the model predicts its own uncertainty.",
+        avoid="When variances are not predicted (it reduces to mse/2 plus a constant with v = 1); or when var is a standard deviation.",
+        relations="With constant v it is mse / (2v) plus a constant.",
+        reference="torch.nn.GaussianNLLLoss (eps=1e-6 clamp, full=False); Nix and Weigend (1994).",
+    ),
+)
+
+TWEEDIE = Loss(
+    name="tweedie", family="regression", summary="Mean Tweedie deviance (sklearn mean_tweedie_deviance).",
+    formula="2 (max(y,0)^(2-p)/((1-p)(2-p)) - y mu^(1-p)/(1-p) + mu^(2-p)/(2-p)); limits at p = 0, 1, 2",
+    inputs=(pred_role("predicted means mu (> 0 unless power = 0)"),
+            target_role("observed values, one column per prediction column")),
+    value=tweedie_deviance, grad=tweedie_grad, check=tweedie_check,
+    params=(_PowerParam("power", 1.5, "Tweedie power: <= 0 extreme stable, 0 normal, 1 Poisson, (1, 2) compound "
+                        "Poisson-gamma, 2 gamma, 3 inverse Gaussian; 0 < power < 1 is refused"),),
+    explain=Explain(
+        inputs="pred is the predicted mean mu, target the observation. power < 0: mu > 0; power 0: any reals; "
+               "1 <= power < 2: y >= 0 and mu > 0; power >= 2: y > 0 and mu > 0 (sklearn's requirements).",
+        gradient="2 (mu - y) mu^(-power) for every power (2 (mu - y) at power 0).",
+        use="Insurance claims, rainfall and other non-negative data with exact zeros and a continuous positive part (1 < power < 2).",
+        avoid="Data with negative values (except at power 0), or when the variance does not grow like a power of the mean.",
+        relations="power=0 is mse; power=1 is the Poisson deviance; power=2 the gamma deviance.",
+        reference="sklearn.metrics.mean_tweedie_deviance (power ranges and domain requirements from its docstring); Jorgensen (1987).",
+    ),
+)
+
+LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE, MSLE, MAPE, SMAPE, POISSON, GAUSSIAN_NLL, TWEEDIE)
