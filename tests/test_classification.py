@@ -105,6 +105,15 @@ def test_bce_logits_matches_torch(kind, pos_weight):
     assert_matches_torch("bce_logits", {"pos_weight": pos_weight}, logit_data(kind=kind), ref)
 
 
+def test_bce_logits_keeps_tiny_losses_of_confident_logits():
+    # a correct logit of -40 costs log(1 + e^-40) = 4.25e-18; torch's BCEWithLogitsLoss rounds it to 0,
+    # torch's softplus (exact there) keeps it, and so do we
+    for x, y in ((-40.0, 0.0), (40.0, 1.0), (-700.0, 0.0)):
+        exact = lambda pred, target: F.softplus(torch.where(target == 1, -pred, pred)).mean()  # noqa: E731
+        assert_matches_torch("bce_logits", {}, {"pred": [[x]], "target": [[y]]}, exact, rtol_value=1e-12)
+    assert ours("bce_logits", {}, {"pred": [[-40.0]], "target": [[0.0]]})[0] == pytest.approx(np.log1p(np.exp(-40.0)), rel=1e-15)
+
+
 def test_bce_logits_equals_bce_on_sigmoid():
     data = logit_data()
     probs = {"pred": 1 / (1 + np.exp(-data["pred"])), "target": data["target"]}

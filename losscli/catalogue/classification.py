@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role
+from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, sigmoid_pair, target_role
 
 PROBS = pred_role(
     "probabilities of the positive class, one column per label", PROBABILITY,
@@ -58,18 +58,22 @@ def bce_grad(pred, target, *, compat="torch"):
 
 def bce_logits(pred, target, *, pos_weight=1.0):
     """-(w y log sigmoid(x) + (1 - y) log sigmoid(-x)); torch BCEWithLogitsLoss."""
-    # log sigmoid through logaddexp: finite and exact for logits of +-1e4
-    return -(pos_weight * target * log_sigmoid(pred) + (1.0 - target) * log_sigmoid(-pred))
+    # log sigmoid(+-x) = -(max(-+x, 0) + log1p(exp(-|x|))): both terms share one exp and log1p,
+    # and neither is formed by subtraction, which would cancel for confident logits
+    shared = np.log1p(np.exp(-np.abs(pred)))
+    log_p, log_q = -(np.maximum(-pred, 0.0) + shared), -(np.maximum(pred, 0.0) + shared)
+    return -(pos_weight * target * log_p + (1.0 - target) * log_q)
 
 
 def bce_logits_grad(pred, target, *, pos_weight=1.0):
-    return (1.0 - target) * sigmoid(pred) - pos_weight * target * sigmoid(-pred)
+    p, p_neg = sigmoid_pair(pred)
+    return (1.0 - target) * p - pos_weight * target * p_neg
 
 
 def _focal_parts(pred, target, gamma):
     """sigmoid(x), sigmoid(-x) and q = 1 - p_t = p (1 - y) + (1 - p) y, each without cancellation."""
-    p, p_neg = sigmoid(pred), sigmoid(-pred)
     # 1 - p is taken as sigmoid(-x), not 1 - sigmoid(x), which is 0 for x > 37
+    p, p_neg = sigmoid_pair(pred)
     q = p * (1.0 - target) + p_neg * target
     return p, p_neg, q
 
