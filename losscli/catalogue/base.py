@@ -259,11 +259,20 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -(np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x))))
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax with the row maximum subtracted first, so exp never overflows."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax, accurate even when one class takes nearly all the mass.
+
+    The row maximum is subtracted, so exp never overflows. The normaliser is
+    log(1 + rest) with ``rest`` the sum of exp over the other classes, taken by
+    log1p: log(sum) of a sum like 1 + 1e-12 would lose most digits of the tiny
+    log-probability of the winning class, and focal terms (1 - p)^gamma need it.
+    """
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    top = np.argmax(x, axis=1)
+    e[np.arange(x.shape[0]), top] = 0.0  # exp(0) = 1 for the max; counted by log1p instead
+    return shifted - np.log1p(e.sum(axis=1, keepdims=True))
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(logits))
+def softmax(x: np.ndarray) -> np.ndarray:
+    return np.exp(log_softmax(x))

@@ -5,19 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import Explain, Loss, pred_role, target_role
+from .base import Explain, Loss, log_softmax, pred_role, target_role
 
 BIN_LOGITS = pred_role(
     "K >= 2 bin logits per row (Ultralytics' reg_max bins, 16 by default)",
     warn_if_probabilities="these look like probabilities, but dfl applies a softmax to them; pass the raw bin logits.",
 )
 BIN_TARGET = target_role("one column: the continuous target position in bin units (0 .. K-1)", width=1)
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax; the row maximum is subtracted first, so exp never overflows."""
-    shifted = x - x.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def _bins(pred, target):
@@ -33,14 +27,14 @@ def _bins(pred, target):
 def dfl(pred, target):
     """wl * CE(x, tl) + wr * CE(x, tl + 1); Li et al. 2020, Generalized Focal Loss."""
     tl, tr, wl, wr = _bins(pred, target)
-    logp = _log_softmax(pred)
+    logp = log_softmax(pred)
     rows = np.arange(pred.shape[0])
     return -(wl * logp[rows, tl] + wr * logp[rows, tr])
 
 
 def dfl_grad(pred, target):
     tl, tr, wl, wr = _bins(pred, target)
-    g = np.exp(_log_softmax(pred))  # (wl + wr) softmax(x), and wl + wr = 1
+    g = np.exp(log_softmax(pred))  # (wl + wr) softmax(x), and wl + wr = 1
     rows = np.arange(pred.shape[0])
     g[rows, tl] -= wl
     g[rows, tr] -= wr

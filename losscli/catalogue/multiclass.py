@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, pred_role,
+from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
                    target_role)
 
 # ----------------------------------------------------------------------------- roles
@@ -41,21 +41,6 @@ INDEX_TARGET = target_role("one column of class indices 0..K-1", width=1)
 DIST_TARGET = target_role("K columns of target probabilities (a distribution per row)", PROBABILITY)
 
 # ----------------------------------------------------------------------------- shared numerics
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax, accurate even when one class takes nearly all the mass.
-
-    The row maximum is subtracted, so exp never overflows. The normaliser is
-    log(1 + rest) with ``rest`` the sum of exp over the other classes, taken by
-    log1p: log(sum) of a sum like 1 + 1e-12 would lose most digits of the tiny
-    log-probability of the winning class, and focal terms (1 - p)^gamma need it.
-    """
-    shifted = x - x.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    top = np.argmax(x, axis=1)
-    e[np.arange(x.shape[0]), top] = 0.0  # exp(0) = 1 for the max; counted by log1p instead
-    return shifted - np.log1p(e.sum(axis=1, keepdims=True))
 
 
 def _is_index(pred: np.ndarray, target: np.ndarray) -> bool:
@@ -160,7 +145,7 @@ def cross_entropy(pred, target, *, label_smoothing=0.0, from_logits=True, weight
     """-sum_k c_k log p_k per row (see _ce_coefficients); torch.nn.CrossEntropyLoss."""
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
-        return -(c * _log_softmax(pred)).sum(axis=1)
+        return -(c * log_softmax(pred)).sum(axis=1)
     if compat == "keras":
         return -(c * np.log(_keras_probs(pred)[2])).sum(axis=1)
     # p = 0 only meets c = 0 here (check refuses p = 0 where c > 0): 0 log 0 = 0.
@@ -172,7 +157,7 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
         # d(-sum c log softmax)/dx_j = -c_j + (sum_k c_k) p_j
-        return -c + c.sum(axis=1, keepdims=True) * np.exp(_log_softmax(pred))
+        return -c + c.sum(axis=1, keepdims=True) * np.exp(log_softmax(pred))
     if compat == "keras":
         q, s, r = _keras_probs(pred)
         inside = (q >= _KERAS_EPS) & (q <= 1.0 - _KERAS_EPS)  # the clip passes gradient only inside
@@ -298,13 +283,13 @@ def multi_margin_check(pred, target, *, p=1, margin=1.0, weight=None):
 def poly1(pred, target, *, epsilon=1.0):
     """CE + epsilon (1 - p_t), p_t = sum_k t_k p_k; Leng et al. 2022, PolyLoss."""
     t = _soft_target(pred, target)
-    logp = _log_softmax(pred)
+    logp = log_softmax(pred)
     return -(t * logp).sum(axis=1) + epsilon * (1.0 - (t * np.exp(logp)).sum(axis=1))
 
 
 def poly1_grad(pred, target, *, epsilon=1.0):
     t = _soft_target(pred, target)
-    p = np.exp(_log_softmax(pred))
+    p = np.exp(log_softmax(pred))
     pt = (t * p).sum(axis=1, keepdims=True)
     # CE part: -t_j + (sum t) p_j; poly part: d(-p_t)/dx_j = -p_j (t_j - p_t)
     return -t + t.sum(axis=1, keepdims=True) * p - epsilon * p * (t - pt)
@@ -319,7 +304,7 @@ def poly1_check(pred, target, *, epsilon=1.0):
 
 def _focal_parts(pred, target, alpha):
     t = _soft_target(pred, target) * _class_weights(alpha, pred.shape[1])[None, :]
-    logp = _log_softmax(pred)
+    logp = log_softmax(pred)
     q = -np.expm1(logp)  # 1 - p without cancellation when p is close to 1
     return t, logp, q
 
