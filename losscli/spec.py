@@ -20,7 +20,7 @@ class LossSpec:
     params: dict[str, Any]
 
     def signature(self, reduction: str) -> str:
-        """``focal|gamma=2|alpha=0.25|mean|losscli 0.1.0``: equal signatures, comparable numbers."""
+        """``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.1.0``: equal signatures, comparable numbers."""
         from . import __version__
 
         parts = [self.loss.name]
