@@ -280,7 +280,7 @@ def test_multi_level_quantile_matches_sklearn_per_level():
     target = rng.normal(size=(n, 1))
     pred = target + rng.normal(size=(n, 3))
     levels = (0.1, 0.5, 0.9)
-    value, grad = ours("quantile", {"q": levels}, {"pred": pred, "target": target})
+    value, _ = ours("quantile", {"q": levels}, {"pred": pred, "target": target})
     ref = np.mean([mean_pinball_loss(target[:, 0], pred[:, k], alpha=q) for k, q in enumerate(levels)])
     assert value == pytest.approx(ref, rel=1e-12)
 
@@ -418,3 +418,62 @@ def test_single_level_quantile_does_not_broadcast_one_target():
     # levels 0.1 on p1 and 0.9 on p2: residuals y - p = [0, -1] and [1, 0]
     expected = np.mean([0.0, 0.9 * 1.0, (1 - 0.1) * 1.0, 0.0])
     assert report.results[0].value == pytest.approx(expected)
+
+
+def test_smape_gradient_at_its_kinks_is_the_middle_of_the_one_sided_slopes():
+    # Documented in smape's Explain: at p = y != 0 and at p = 0 != y the gradient is the mean of the two
+    # one-sided derivatives; those are measured here by one-sided differences of the formula itself.
+    def f(p, y):
+        return 0.0 if p == 0 and y == 0 else 2 * abs(y - p) / (abs(y) + abs(p))
+
+    points = [(2.0, 2.0), (-0.5, -0.5), (0.0, 3.0), (0.0, -0.25)]
+    pred = np.array([[p] for p, _ in points])
+    target = np.array([[y] for _, y in points])
+    _, grad = ours("smape", {}, {"pred": pred, "target": target}, reduction="sum")
+    h = 1e-7
+    for (p, y), g in zip(points, grad[:, 0]):
+        right = (f(p + h, y) - f(p, y)) / h
+        left = (f(p, y) - f(p - h, y)) / h
+        assert abs(left - right) > 0.1  # a real kink, so the choice of gradient matters
+        assert g == pytest.approx((left + right) / 2, abs=1e-5 * max(abs(left), abs(right))), (p, y)
+
+
+def test_quantile_accepts_a_plain_float_level_from_api_callers():
+    from losscli.catalogue import get
+
+    loss = get("quantile")
+    pred, target = np.array([[1.0, 3.0]]), np.array([[2.0, 2.0]])
+    assert loss.check(pred=pred, target=target, q=0.9) == []
+    np.testing.assert_allclose(loss.value(pred=pred, target=target, q=0.9), [[0.9, 0.1]])
+    np.testing.assert_allclose(loss.grad(pred=pred, target=target, q=0.9), [[-0.9, 0.1]])
+
+
+def test_tweedie_power_domain_text():
+    from losscli.catalogue import get
+
+    assert get("tweedie").params[0].domain_text() == "a float <= 0 or >= 1"
+    for ok in ("-3", "0", "1", "1.5", "2", "7"):
+        get("tweedie").params[0].parse(ok)
+    with pytest.raises(ValueError, match="0 < power < 1"):
+        get("tweedie").params[0].parse("0.999")
+
+
+def test_gaussian_nll_names_the_role_and_the_option(tmp_path):
+    result = cli(tmp_path, "pred,target\n1.0,0.5\n", "-l", "gaussian_nll")
+    assert result.exit_code == 3
+    assert "No var column" in result.stderr and "--input var=" in result.stderr and "var_*" in result.stderr
+
+
+def test_gaussian_nll_refuses_non_positive_variance_naming_rows():
+    import pyarrow as pa
+
+    from losscli.api import compute
+    from losscli.errors import InputDataError
+    from losscli.readers import Table
+    from losscli.spec import parse_spec
+
+    table = Table(data=pa.table({"pred": [1.0, 2.0, 3.0], "target": [1.0, 1.0, 1.0], "var": [1.0, 0.0, -2.0]}),
+                  sources=["t.csv"], starts=np.array([0]))
+    with pytest.raises(InputDataError) as err:
+        compute(table, [parse_spec("gaussian_nll")], columns={"pred": None, "target": None})
+    assert "'var'" in err.value.message and "rows 2, 3" in err.value.message

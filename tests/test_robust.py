@@ -146,3 +146,72 @@ def test_million_rows_match_formula():
     for alpha in (1.0, 0.5, -math.inf):
         value, _ = ours("robust", {"alpha": alpha}, arrays)
         assert value == pytest.approx(barron_torch(alpha, 1.0)(**t).item(), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- exact reference at the hard points
+
+def barron_exact(u, alpha):
+    """Eq. (1) and its limits literally, in 800-digit mpmath, so "power minus one" keeps its digits even at a = 1e-300.
+
+    Returns rho and d rho / du = u (u^2/|a-2| + 1)^(a/2 - 1) (the derivative of eq. (1)), as floats.
+    """
+    import mpmath
+
+    with mpmath.workdps(800):
+        u = mpmath.mpf(u)
+        z = u * u
+        if alpha == 2:
+            return float(z / 2), float(u)
+        if alpha == -math.inf:
+            return float(1 - mpmath.exp(-z / 2)), float(u * mpmath.exp(-z / 2))
+        a = mpmath.mpf(alpha)
+        if alpha == 0:
+            return float(mpmath.log(z / 2 + 1)), float(u / (z / 2 + 1))
+        b = abs(a - 2)
+        return float(b / a * ((z / b + 1) ** (a / 2) - 1)), float(u * (z / b + 1) ** (a / 2 - 1))
+
+
+HARD_ALPHAS = ALPHAS + [1e-300, -1e-300, 1e-9, -1e-9, 2 - 1e-9, 2 + 1e-9, 2 - 2.2e-16, 2 + 4.4e-16, -1e4, 40.0]
+
+
+@pytest.mark.parametrize("alpha", HARD_ALPHAS)
+def test_robust_against_high_precision_formula(alpha):
+    # Far stricter than the float64 torch formula allows: 1e-12 relative at every shape, including a = 1e-300
+    # with residuals of 1e-160 (where t = a/2 log1p(z/b) is subnormal) and, for a <= 1, residuals of 1e200
+    # (z overflows float64 but rho and its gradient do not).
+    from losscli.catalogue import get
+
+    loss = get("robust")
+    u = np.array([1e-160, -1e-10, 3e-3, 0.7, -1.0, 2.5, 1e6] + ([1e200, -1e300] if alpha <= 1 else []))
+    if alpha > 10:
+        u = u[np.abs(u) < 1e6]  # (u^2/b)^(a/2) overflows float64 itself there
+    for scale in (1.0, 0.25):
+        pred, target = (u * scale)[:, None] + 1.0, np.ones((u.size, 1))
+        value = loss.value(pred=pred, target=target, alpha=alpha, scale=scale)[:, 0]
+        grad = loss.grad(pred=pred, target=target, alpha=alpha, scale=scale)[:, 0]
+        # pred - target of (u * scale + 1) - 1 is not exactly u * scale; use the residual float64 actually holds
+        exact = [barron_exact(x / scale, alpha) for x in (pred - target)[:, 0]]
+        np.testing.assert_allclose(value, [e[0] for e in exact], rtol=1e-12, atol=0, err_msg=f"alpha={alpha}")
+        np.testing.assert_allclose(grad, [e[1] / scale for e in exact], rtol=1e-12, atol=0, err_msg=f"alpha={alpha}")
+
+
+@pytest.mark.parametrize("name,closed", [
+    ("cauchy", lambda u: 2 * math.log(abs(u)) - math.log(2.0)),  # log(u^2/2 + 1) for |u| >> 1
+    ("geman_mcclure", lambda u: 2.0),
+    ("welsch", lambda u: 1.0),
+])
+def test_bounded_and_log_cases_stay_finite_at_residuals_of_1e200(name, closed):
+    value, grad = ours(name, {}, {"pred": [[1e200], [-3e250]], "target": [[0.0], [0.0]]})
+    assert value == pytest.approx((closed(1e200) + closed(3e250)) / 2, rel=1e-14)
+    assert np.all(np.isfinite(grad)) and np.all(np.abs(grad) < 1e-199)
+
+
+def test_alpha_inf_is_refused_with_the_domain_in_the_message(tmp_path):
+    from click.testing import CliRunner
+
+    from losscli.cli import main
+
+    path = tmp_path / "t.csv"
+    path.write_text("pred,target\n1.0,0.0\n")
+    result = CliRunner().invoke(main, ["compute", "-l", "robust:alpha=inf", str(path)])
+    assert result.exit_code == 2 and "a float or -inf" in result.stderr, result.output

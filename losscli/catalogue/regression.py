@@ -74,26 +74,32 @@ def log_cosh_grad(pred, target):
     return np.tanh(pred - target)
 
 
+def _levels(q) -> np.ndarray:
+    """The levels as a 1-D array: the CLI gives a tuple, an API caller may pass a plain float (q=0.9)."""
+    return np.atleast_1d(np.asarray(q, dtype=np.float64))
+
+
 def pinball(pred, target, *, q=(0.5,)):
     """q max(y - p, 0) + (1 - q) max(p - y, 0); sklearn mean_pinball_loss with alpha=q.
 
     ``q`` is a tuple of levels: one level applies to every pred column; L levels take
     pred column k at level q[k] against the single target column (broadcast).
     """
-    q = np.asarray(q, dtype=np.float64)
+    q = _levels(q)
     r = target - pred
     return np.maximum(q * r, (q - 1.0) * r)
 
 
 def pinball_grad(pred, target, *, q=(0.5,)):
     # At r = 0 the subgradient 0 is taken, as torch does for |r|.
-    q = np.asarray(q, dtype=np.float64)
+    q = _levels(q)
     r = target - pred
     return np.where(r > 0, -q, np.where(r < 0, 1.0 - q, 0.0)) + np.zeros_like(pred)
 
 
 def pinball_check(pred, target, *, q=(0.5,)):
-    levels = len(q)
+    levels = _levels(q).size
+    q = tuple(_levels(q))
     if levels > 1 and pred.shape[1] != levels:
         raise InputDataError(f"Loss 'quantile': {levels} levels q={';'.join(f'{v:g}' for v in q)} need exactly "
                              f"{levels} pred columns (one per level, in order), got {pred.shape[1]}.")
@@ -200,6 +206,9 @@ class _PowerParam(Param):
         super().check(value)
         if 0.0 < value < 1.0:
             raise ValueError(f"must be <= 0 or >= 1 (no Tweedie distribution has 0 < power < 1). Got {value!r}.")
+
+    def domain_text(self) -> str:
+        return "a float <= 0 or >= 1"
 
 
 def tweedie_deviance(pred, target, *, power=1.5):
@@ -379,8 +388,10 @@ SMAPE = Loss(
     inputs=(PRED, TARGET), value=symmetric_percentage_error, grad=symmetric_percentage_error_grad,
     explain=Explain(
         inputs=_RESIDUAL,
-        gradient="2 sign(p - y)/(|y| + |p|) - 2 |p - y| sign(p)/(|y| + |p|)^2, with sign(0) = 0 at p = 0; "
-                 "where y = p = 0 the loss is taken as 0 and its gradient as 0 (it jumps to 2 for any p != 0 there, so no derivative exists).",
+        gradient="2 sign(p - y)/(|y| + |p|) - 2 |p - y| sign(p)/(|y| + |p|)^2 with sign(0) = 0. So at p = y != 0 (a kink "
+                 "of |p - y|) it is 0, the middle of the one-sided slopes -1/|y| and +1/|y|; at p = 0 != y (the loss's maximum 2, "
+                 "another kink) it is -2 sign(y)/|y|, the middle of the slopes 0 and -4 sign(y)/|y|; where y = p = 0 the loss is "
+                 "taken as 0 and its gradient as 0 (it jumps to 2 for any p != 0 there, so no derivative exists).",
         use="Relative errors when targets can be zero; bounded by 2.",
         avoid="As a training loss around zero targets (discontinuous there) or when over- and under-prediction should cost the same: it is not symmetric in that sense.",
         relations="A bounded variant of mape; the M3/M4 forecasting competitions' definition without the factor 100.",
@@ -419,7 +430,8 @@ GAUSSIAN_NLL = Loss(
             Param("eps", 1e-6, "variances below eps are clamped to eps (stability)", low=0.0, low_open=True)),
     explain=Explain(
         inputs="pred and target as for mse; var (columns var, variance or var_* unless named with --input var=) "
-               "is the predicted variance, one column or one per pred column, > 0.",
+               "is the predicted variance, one column or one per pred column, > 0. torch accepts a variance of "
+               "exactly 0 (and clamps it to eps); losscli refuses it as most likely a bug upstream.",
         gradient="With respect to pred only: (p - y) / max(v, eps). The variance gradient is not reported.",
         use="Heteroscedastic regression where the model predicts its own uncertainty.",
         avoid="When variances are not predicted (it reduces to mse/2 plus a constant with v = 1); or when var is a standard deviation.",
@@ -438,7 +450,9 @@ TWEEDIE = Loss(
                         "Poisson-gamma, 2 gamma, 3 inverse Gaussian; 0 < power < 1 is refused"),),
     explain=Explain(
         inputs="pred is the predicted mean mu, target the observation. power < 0: mu > 0; power 0: any reals; "
-               "1 <= power < 2: y >= 0 and mu > 0; power >= 2: y > 0 and mu > 0 (sklearn's requirements).",
+               "1 <= power < 2: y >= 0 and mu > 0; power >= 2: y > 0 and mu > 0 (sklearn's requirements); rows "
+               "breaking them are an input-data error naming the rows. The default power is 1.5 (compound "
+               "Poisson-gamma); sklearn's own default is 0, so pass power=0 to reproduce a bare sklearn call.",
         gradient="2 (mu - y) mu^(-power) for every power (2 (mu - y) at power 0).",
         use="Insurance claims, rainfall and other non-negative data with exact zeros and a continuous positive part (1 < power < 2).",
         avoid="Data with negative values (except at power 0), or when the variance does not grow like a power of the mean.",

@@ -6,6 +6,11 @@ Elementwise over every prediction column with residual x = pred - target and z =
 
 with the limits a = 2: z / 2, a = 0: log(z / 2 + 1), a = -inf: 1 - exp(-z / 2).
 Reference: J. T. Barron, "A General and Adaptive Robust Loss Function", CVPR 2019, eq. (1)-(3).
+
+The general formula is evaluated in a form of our own (see ``_rho``) that needs no nudging of
+a away from 0 and 2, stays exact for a as small as 1e-300, and forms neither z nor
+(z/|a-2| + 1)^(a/2) where they would overflow, so a <= 0 gives finite values and gradients
+for residuals up to float64's limit.
 """
 
 from __future__ import annotations
@@ -18,47 +23,75 @@ PRED = pred_role("predicted values (real numbers)")
 TARGET = target_role("true values, one column per prediction column")
 
 
-def _rho(z: np.ndarray, a: float) -> np.ndarray:
-    """Barron's rho as a function of z = (x/c)^2 >= 0, for a fixed shape a (a scalar)."""
-    if a == 2.0:
-        return 0.5 * z
-    if a == 0.0:
-        return np.log1p(0.5 * z)
-    if a == -np.inf:
-        # 1 - exp(-z/2) written as -expm1 so tiny z keep every digit
-        return -np.expm1(-0.5 * z)
-    b = abs(a - 2.0)  # exact for a near 2 (Sterbenz), so no digit is lost there
-    # (z/b + 1)^(a/2) - 1 = expm1(a/2 * log1p(z/b)): log1p keeps small z/b exact and expm1
-    # avoids the cancellation of "power minus one" when a -> 0 (the quotient by a then stays
-    # accurate, giving log1p(z/2) in the limit). Near a = 2, b is tiny and z/b huge, but
-    # log1p(z/b) is only ~ log(z) + 35 at b ~ 1e-15, so the exponent stays modest and the
-    # relative error stays ~ 1e-14; the product b/a * (...) then tends to z/2 smoothly.
-    return (b / a) * np.expm1(0.5 * a * np.log1p(z / b))
+def _log1p_s(u: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """L = log1p(s) with s = u^2 / b, and w = |u| / sqrt(b), without forming u^2 (it overflows at |u| ~ 1.3e154)."""
+    w = np.abs(u) / np.sqrt(b)
+    big = w > 1e150
+    # log1p(w^2) = 2 log w exactly in float64 once w^2 > 1e300; the square is only taken where it is finite
+    return np.where(big, 2.0 * np.log(np.where(big, w, 1.0)), np.log1p(np.where(big, 0.0, w) ** 2)), w
 
 
-def _drho_dz(z: np.ndarray, a: float) -> np.ndarray:
-    """d rho / d z = 0.5 (z/|a-2| + 1)^(a/2 - 1), with the same limits."""
+def _ratio_expm1(t: np.ndarray) -> np.ndarray:
+    """expm1(t) / t, 1 at t = 0: exact for tiny and subnormal t, where a / a-style quotients lose every digit."""
+    zero = t == 0.0
+    safe = np.where(zero, 1.0, t)
+    return np.where(zero, 1.0, np.expm1(safe) / safe)
+
+
+def _rho(u: np.ndarray, a: float) -> np.ndarray:
+    """Barron's rho as a function of the scaled residual u = x / c, for a fixed shape a (a scalar).
+
+    With b = |a - 2|, s = u^2 / b, L = log1p(s) and t = a L / 2 the general formula is
+    rho = (b / a) expm1(t) = (b L / 2) * expm1(t) / t. The second form never divides by a,
+    so it is exact as a -> 0 (t -> 0, the ratio -> 1, rho -> L = log1p(u^2 / 2)), even for
+    a = 1e-300 where t is subnormal; b = |a - 2| is exact near a = 2 (Sterbenz), where s is
+    huge but L only ~ log(1/b), so rho -> b s / 2 = u^2 / 2 smoothly. For tiny s, b L / 2
+    is replaced by u^2 / 2 (log1p(s) = s there), so a subnormal L never costs digits.
+    """
     if a == 2.0:
-        return np.full_like(z, 0.5)
+        return 0.5 * u * u
     if a == -np.inf:
-        return 0.5 * np.exp(-0.5 * z)  # exp of a non-positive number: no overflow
-    if a == 0.0:
-        return 0.5 / (1.0 + 0.5 * z)
+        # 1 - exp(-u^2/2) written as -expm1 so tiny u keep every digit; u^2 = inf gives exactly 1
+        return -np.expm1(-0.5 * u * u)
     b = abs(a - 2.0)
-    # exponent (a - 2)/2 * log1p(z/b): tends to 0 as a -> 2 because (a-2) * log(1/b) -> 0
-    return 0.5 * np.exp(0.5 * (a - 2.0) * np.log1p(z / b))
+    L, w = _log1p_s(u, b)
+    half_bl = np.where(w < 1e-150, 0.5 * np.minimum(np.abs(u), 1e150) ** 2, 0.5 * b * L)
+    t = 0.5 * a * L
+    if a <= 0.0:  # t <= 0: expm1(t) lies in (-1, 0], nothing can overflow
+        return half_bl * _ratio_expm1(t)
+    # a > 0: beyond t = 40, expm1(t) = exp(t) to double precision, and taking the log of b/a
+    # into the exponent keeps (b/a) e^t finite whenever the result itself is (a near 2: b ~ 1e-16)
+    far = t > 40.0
+    near = half_bl * _ratio_expm1(np.where(far, 0.0, t))
+    return np.where(far, np.exp(np.where(far, t, 0.0) + np.log(b / a)), near)
+
+
+def _drho_du(u: np.ndarray, a: float) -> np.ndarray:
+    """d rho / d u = u (u^2/|a-2| + 1)^(a/2 - 1) = u exp((a - 2) L / 2), with the same limits."""
+    if a == 2.0:
+        return u.copy()
+    if a == -np.inf:
+        return u * np.exp(-0.5 * u * u)  # exp of a non-positive number: no overflow
+    L, _ = _log1p_s(u, abs(a - 2.0))
+    # the exponent tends to 0 as a -> 2 because (a - 2) log(1/|a - 2|) -> 0
+    e = 0.5 * (a - 2.0) * L
+    # for |u| ~ 1e200 the power alone under- or overflows while u times it does not
+    # (cauchy: 2/u = 2e-200): there |u| is taken into the exponent
+    extreme = np.abs(e) > 600.0
+    au = np.where(extreme, np.abs(u), 1.0)
+    return np.where(extreme, np.sign(u) * np.exp(np.log(au) + np.where(extreme, e, 0.0)), u * np.exp(np.where(extreme, 0.0, e)))
 
 
 def robust(pred, target, *, alpha=1.0, scale=1.0):
     """Barron's rho((p - y), alpha, scale) elementwise."""
-    u = (pred - target) / scale
-    return _rho(u * u, float(alpha))
+    with np.errstate(over="ignore"):  # only where the true value exceeds float64 (a > 2, huge residuals)
+        return _rho((pred - target) / scale, float(alpha))
 
 
 def robust_grad(pred, target, *, alpha=1.0, scale=1.0):
-    # d rho/dx = d rho/dz * 2 x / c^2 = (u / c) * 2 d rho/dz
-    u = (pred - target) / scale
-    return 2.0 * _drho_dz(u * u, float(alpha)) * u / scale
+    # d rho/dx = d rho/du / c
+    with np.errstate(over="ignore"):
+        return _drho_du((pred - target) / scale, float(alpha)) / scale
 
 
 def _fixed(a: float):
@@ -72,8 +105,22 @@ def _fixed(a: float):
 
 
 SCALE = Param("scale", 1.0, "c, the residual size where the loss bends from quadratic to robust", low=0.0, low_open=True)
-ALPHA = Param("alpha", 1.0, "a, the shape: 2 is half squared error, 1 charbonnier, 0 cauchy, -2 geman_mcclure, "
-              "-inf welsch; lower is more robust. Any real number or -inf", high=np.inf, high_open=True)
+
+
+class _ShapeParam(Param):
+    """A float that may be -inf (Barron's a = -inf, welsch) but not +inf or nan.
+
+    Param's own bounds already allow it: float("-inf") parses, no lower bound is set, and
+    the open upper bound inf refuses +inf; nan is refused by Param.check. Only the text
+    shown by `losscli explain` and in errors ("a float < inf") needed saying better.
+    """
+
+    def domain_text(self) -> str:
+        return "a float or -inf (not inf or nan)"
+
+
+ALPHA = _ShapeParam("alpha", 1.0, "a, the shape: 2 is half squared error, 1 charbonnier, 0 cauchy, -2 geman_mcclure, "
+                    "-inf welsch; lower is more robust. Any real number or -inf", high=np.inf, high_open=True)
 
 _INPUTS = ("pred and target are real numbers, one target column per prediction column; the loss is elementwise "
            "on x = p - y and the mean runs over all elements.")

@@ -51,18 +51,39 @@ def levels(rng: np.random.Generator, n: int) -> dict:
     return {"pred": pred, "target": target}
 
 
+def away_from_zero_pred(rng: np.random.Generator, n: int) -> dict:
+    # smape has kinks at p = y and at p = 0 (and is discontinuous at p = y = 0): keep central differences off both
+    d = residuals()(rng, n)
+    d["pred"] = away_from(d["pred"], [0.0], gap=1e-2)
+    d["pred"] = d["target"] + away_from(d["pred"] - d["target"], [0.0], gap=1e-2)
+    return d
+
+
+def negative_targets(rng: np.random.Generator, n: int) -> dict:
+    # power < 0 needs only mu > 0; y may be any real (sklearn), so half of the targets are negative
+    d = positive(rng, n)
+    d["target"][::2] *= -1.0
+    return d
+
+
 CASES["quantile"].append(Case("three levels", levels, {"q": (0.1, 0.5, 0.9)}))
 CASES.update({
     "msle": [Case("positive", positive), Case("near -1", lambda rng, n: {"pred": rng.uniform(-0.9, 1.0, size=(n, 2)),
                                                                           "target": rng.uniform(-0.9, 5.0, size=(n, 2))})],
     "mape": [Case("random", residuals())],
-    "smape": [Case("random", residuals())],
+    "smape": [Case("random", away_from_zero_pred)],
     "poisson": [Case("log input", counts), Case("full", counts, {"full": True}),
-                Case("rates", lambda rng, n: {**positive(rng, n, zeros=True)}, {"log_input": False})],
-    "gaussian_nll": [Case("shared var", with_var(1)), Case("per column var full", with_var(2), {"full": True})],
+                Case("rates", lambda rng, n: {**positive(rng, n, zeros=True)}, {"log_input": False}),
+                Case("rates eps 0.1 full", lambda rng, n: {**positive(rng, n, zeros=True)},
+                     {"log_input": False, "eps": 0.1, "full": True})],
+    "gaussian_nll": [Case("shared var", with_var(1)), Case("per column var full", with_var(2), {"full": True}),
+                     # eps=0.5 clamps about a fifth of the variances (uniform on [0.1, 2])
+                     Case("eps clamps", with_var(2), {"eps": 0.5})],
     "tweedie": [Case("power 1.5", lambda rng, n: positive(rng, n, zeros=True)),
                 Case("power 0", residuals(), {"power": 0.0}),
                 Case("power 1", lambda rng, n: positive(rng, n, zeros=True), {"power": 1.0}),
                 Case("power 2", positive, {"power": 2.0}), Case("power 3", positive, {"power": 3.0}),
-                Case("power -1", positive, {"power": -1.0})],
+                Case("power -1", negative_targets, {"power": -1.0}),
+                Case("power 1.2", lambda rng, n: positive(rng, n, zeros=True), {"power": 1.2}),
+                Case("power 2.5", positive, {"power": 2.5})],
 })
