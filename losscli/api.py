@@ -1,150 +1,156 @@
-"""The library behind the CLI: read, gather, evaluate, and return plain results.
+"""The Python API: the same pipeline as the command line, with Python values in and out.
 
->>> from losscli.api import evaluate_arrays
->>> evaluate_arrays("mse", pred=[[1.0], [2.0]], target=[[0.0], [2.0]])
+>>> import losscli
+>>> losscli.get("mse").value(pred=[1.0, 2.0], target=[0.0, 2.0])
 0.5
+>>> report = losscli.compute({"pred": [1.0, 2.0], "target": [0.0, 2.0]}, losses=["mse", "mae"])
+>>> [(r.label, r.value) for r in report.results]
+[('mse', 0.5), ('mae', 0.5)]
+
+Every entry point validates as the CLI does and raises the CLI's errors as exceptions:
+:class:`~losscli.errors.InputDataError` for bad data (exit 3 on the command line) and
+:class:`~losscli.errors.UsageProblem` for a bad request (exit 2).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from typing import Any, Iterable
 
 import numpy as np
 
-from . import engine
-from .inputs import LossInputs, check_roles, gather, weights
-from .readers import Table
+from .engine import DEFAULT_BATCH_ROWS, Options, run
+from .model import DiffReport, Report
+from .plan import make_plan
+from .sinks import FileSink, MemorySink, RowSink, check_output_path
+from .sources import Source, arrow_table, open_source
 from .spec import LossSpec, parse_spec
 
-
-@dataclass
-class Result:
-    label: str
-    loss: str
-    params: dict[str, Any]
-    reduction: str
-    value: float
-    n: int
-    grad: dict[str, float] | None
-    signature: str
-    group: dict[str, Any] | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
-            "reduction": self.reduction, "value": json_number(self.value), "n": self.n,
-            "grad": None if self.grad is None else {k: json_number(v) for k, v in self.grad.items()},
-            "group": self.group, "signature": self.signature,
-        }
+__all__ = ["compute", "diff", "get", "LossFunction"]
 
 
-@dataclass
-class Evaluation:
-    """One loss evaluated on a table: its results and what per-row outputs need."""
+def _specs(losses: Iterable[str | LossSpec] | str | LossSpec) -> list[LossSpec]:
+    if isinstance(losses, (str, LossSpec)):
+        losses = [losses]
+    specs = [s if isinstance(s, LossSpec) else parse_spec(s) for s in losses]
+    if not specs:
+        from .errors import UsageProblem
 
-    spec: LossSpec
-    inputs: LossInputs
-    overall: Result
-    groups: list[Result]
-    terms: engine.Terms
+        raise UsageProblem("No loss given: name at least one, for example losses=['mse'].")
+    return specs
 
 
-@dataclass
-class Report:
-    sources: list[str]
-    rows: int
-    evaluations: list[Evaluation]
-    warnings: list[str] = field(default_factory=list)
-    group_by: list[str] = field(default_factory=list)
-    reduction: str = "mean"
-    weight: np.ndarray | None = None
+def _sink(target, option: str) -> RowSink | None:
+    if target is None or isinstance(target, RowSink):
+        return target
+    path = os.fspath(target)
+    check_output_path(path, option)
+    return FileSink(path)
+
+
+def _options(reduction, grad, batch_rows, block_rows, **more) -> Options:
+    return Options(reduction=reduction, with_grad=grad, batch_rows=batch_rows or DEFAULT_BATCH_ROWS,
+                   block_rows=block_rows, **more)
+
+
+def compute(data, losses, *, pred: str | None = None, target: str | None = None, weight: str | None = None,
+            inputs: dict[str, str] | None = None, group_by: Iterable[str] | str = (), keep: str | None = None,
+            reduction: str = "mean", grad: bool = False, per_row=None, grad_out=None, top: int | None = None,
+            batch_rows: int | None = None, block_rows: int | None = None, engine: str = "local",
+            scheduler: str | None = None, progress=None, stdin=None) -> Report:
+    """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
+
+    ``losses`` are specs as on the command line (``"focal:gamma=1.5"``). ``pred``, ``target``,
+    ``weight`` and ``inputs`` (role -> columns) name columns as ``--pred`` etc. do; ``per_row``
+    and ``grad_out`` are paths (or sinks); ``batch_rows``/``block_rows`` only tune the engine.
+    """
+    specs = _specs(losses)
+    columns = dict(inputs or {})
+    columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
+    source = open_source(data, stdin=stdin)
+    group_by = [group_by] if isinstance(group_by, str) else list(group_by)
+    options = _options(reduction, grad, batch_rows, block_rows, top=top,
+                       per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), progress=progress)
+    plan = make_plan(source.schema, source.names, specs, columns, weight=weight, group_by=group_by, keep=keep,
+                     reduction=reduction)
+    if engine == "dask":
+        from .engine.dask import run_dask
+
+        return run_dask(source, plan, options, scheduler=scheduler)
+    return run(source, plan, options)
+
+
+def diff(baseline, candidate, losses, *, pred: str | None = None, target: str | None = None, weight: str | None = None,
+         inputs: dict[str, str] | None = None, reduction: str = "mean", on: str | None = None, resamples: int = 1000,
+         seed: int = 0, batch_rows: int | None = None, stdin=None) -> DiffReport:
+    """Compare a candidate's predictions with a baseline's on the same rows, with paired-bootstrap intervals."""
+    from .diff import diff as run_diff
+
+    columns = dict(inputs or {})
+    columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
+    return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), _specs(losses),
+                    columns=columns, weight=weight, reduction=reduction, resamples=resamples, seed=seed, on=on,
+                    options=_options(reduction, False, batch_rows, None))
+
+
+class LossFunction:
+    """One catalogue loss with its parameters, applied to arrays.
+
+    Inputs are keyword arrays named by the loss's roles (``pred``, ``target``, ``var``, ...): 1-D for
+    one column, 2-D for several. Each call runs the same pipeline, validation included, as the CLI.
+    """
+
+    def __init__(self, spec: LossSpec) -> None:
+        self.spec = spec
 
     @property
-    def results(self) -> list[Result]:
-        out = []
-        for ev in self.evaluations:
-            out.append(ev.overall)
-            out.extend(ev.groups)
-        return out
+    def name(self) -> str:
+        return self.spec.loss.name
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.spec.params)
+
+    def __repr__(self) -> str:
+        return f"LossFunction({self.spec.label!r})"
+
+    def _run(self, arrays: dict, weight, reduction: str, **options) -> Report:
+        data = {role: value for role, value in arrays.items() if value is not None}
+        if weight is not None:
+            data["__weight__"] = np.asarray(weight, dtype=np.float64)
+        roles = {role.name: role.name for role in self.spec.loss.inputs if role.name in data}
+        source = open_source(arrow_table(data))
+        plan = make_plan(source.schema, ["<arrays>"], [self.spec], roles,
+                         weight="__weight__" if weight is not None else None, reduction=reduction)
+        return run(source, plan, Options(reduction=reduction, **options))
+
+    def value(self, pred=None, target=None, *, weight=None, reduction: str = "mean", **inputs) -> float:
+        """The reduced value (mean or sum, weighted by ``weight`` where the loss takes weights)."""
+        report = self._run({"pred": pred, "target": target, **inputs}, weight, reduction)
+        return report.results[0].value
+
+    def per_row(self, pred=None, target=None, *, weight=None, **inputs) -> np.ndarray:
+        """Each row's own loss (its mean over elements); set-level losses have none (ValueError)."""
+        if self.spec.loss.per == "set":
+            raise ValueError(f"{self.name} is a set-level loss: it has no per-row value")
+        sink = MemorySink()
+        self._run({"pred": pred, "target": target, **inputs}, weight, "mean", per_row=sink)
+        return sink.table().column(self.spec.label).to_numpy()
+
+    def grad(self, pred=None, target=None, *, weight=None, reduction: str = "mean", **inputs) -> np.ndarray:
+        """d(value)/d(first input), shaped like the first input (pred, or anchor for triplet)."""
+        arrays = {"pred": pred, "target": target, **inputs}
+        sink = MemorySink()
+        self._run(arrays, weight, reduction, grad_out=sink)
+        table = sink.table()
+        first = np.asarray(arrays[self.spec.loss.inputs[0].name])
+        columns = [c for c in table.column_names if c.startswith("grad[")]
+        g = np.column_stack([table.column(c).to_numpy() for c in columns])
+        return g.reshape(first.shape)
 
 
-def plain_param(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [plain_param(v) for v in value]
-    return value
+def get(name: str, **params) -> LossFunction:
+    """The loss called ``name`` (a catalogue name or spec) with ``params`` set: ``get("focal", gamma=1.5)``."""
+    from .spec import spec_from_values
 
-
-def json_number(value: float) -> float | None:
-    """JSON has no NaN or infinity; a value that is not finite is written as null."""
-    return float(value) if value is not None and np.isfinite(value) else None
-
-
-def group_codes(table: Table, columns: list[str]) -> tuple[np.ndarray | None, list[dict[str, Any]]]:
-    """Integer group codes per row, and the key values of each group, groups sorted by key."""
-    if not columns:
-        return None, []
-    import pandas as pd
-
-    from .columns import resolve
-    from .catalogue.base import Role
-
-    names = [resolve(table, c, Role("group", "group key"), "--group-by")[0] for c in columns]
-    frame = table.data.select(names).to_pandas()
-    if frame.isna().any().any():
-        col = next(c for c in names if frame[c].isna().any())
-        rows = np.nonzero(frame[col].isna().to_numpy())[0]
-        from .errors import InputDataError
-
-        raise InputDataError(f"--group-by column {col!r} has missing values at {table.locate(rows)}. Fill them or drop those rows.")
-    index = pd.MultiIndex.from_frame(frame)
-    codes, uniques = pd.factorize(index, sort=True)
-    groups = [dict(zip(names, (_python(v) for v in (u if isinstance(u, tuple) else (u,))))) for u in uniques]
-    return codes.astype(np.intp), groups
-
-
-def _python(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
-def compute(table: Table, specs: list[LossSpec], *, columns: dict[str, str | None] | None = None,
-            weight: str | None = None, reduction: str = "mean", with_grad: bool = False,
-            group_by: list[str] | None = None) -> Report:
-    """Evaluate every spec on the table; columns maps roles (pred, target, var, ...) to specs."""
-    columns = columns or {}
-    check_roles([s.loss for s in specs], columns)
-    w = weights(table, weight)
-    codes, groups = group_codes(table, group_by or [])
-    report = Report(sources=table.sources, rows=table.rows, evaluations=[], group_by=list(group_by or []),
-                    reduction=reduction, weight=w)
-    for spec in specs:
-        inputs = gather(spec.loss, spec.params, table, columns, spec.label)
-        report.warnings.extend(inputs.warnings)
-        if w is not None and not spec.loss.sample_weights:
-            report.warnings.append(f"Loss {spec.label!r} cannot take sample weights; --weight is ignored for it.")
-        if spec.loss.per == "set" and reduction != "mean":
-            report.warnings.append(f"Loss {spec.label!r} is defined on the whole set; --reduction {reduction} does not change it.")
-        overall, per_group, terms = engine.evaluate(
-            spec.loss, spec.params, inputs.arrays, weight=w, reduction=reduction, with_grad=with_grad,
-            codes=codes, groups=len(groups),
-        )
-        signature = spec.signature(reduction)
-
-        def result(outcome: engine.Outcome, group: dict | None) -> Result:
-            return Result(label=spec.label, loss=spec.loss.name, params=dict(spec.params), reduction=reduction,
-                          value=outcome.value, n=outcome.rows, grad=outcome.grad, signature=signature, group=group)
-
-        report.evaluations.append(Evaluation(
-            spec=spec, inputs=inputs, overall=result(overall, None),
-            groups=[result(o, g) for o, g in zip(per_group, groups)], terms=terms,
-        ))
-    return report
-
-
-def evaluate_arrays(spec: str, *, reduction: str = "mean", weight=None, **arrays) -> float:
-    """The reduced value of one loss on in-memory arrays (1-D arrays are one column)."""
-    parsed = parse_spec(spec)
-    data = {k: np.atleast_2d(np.asarray(v, dtype=np.float64).T).T for k, v in arrays.items()}
-    w = None if weight is None else np.asarray(weight, dtype=np.float64)
-    overall, _, _ = engine.evaluate(parsed.loss, parsed.params, data, weight=w, reduction=reduction)
-    return overall.value
+    return LossFunction(spec_from_values(name, params))

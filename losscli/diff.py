@@ -1,148 +1,209 @@
-"""Baseline against candidate: paired rows, per-loss deltas and paired-bootstrap intervals.
+"""Baseline against candidate: paired rows, per-loss deltas and paired-bootstrap intervals, streamed.
 
-Rows of the two files are paired by a key column (``--on``) or by position. The
-interval of a delta comes from resampling the *pairs* of rows with replacement
-(the paired bootstrap), recomputing both values from the resampled per-row terms,
-and taking the 2.5th and 97.5th percentiles of the resampled deltas. Set-level
-losses are recomputed from their resampled per-row statistics the same way.
+Rows of the two inputs are paired by a key column (``--on``) or by position. Each pair gets an
+id (its row in the baseline) and, from a seeded hash of that id, one of ``BLOCKS`` bootstrap
+blocks. Both inputs then go through the ordinary pipeline with the blocks as groups: each is
+read once, on its own, into states of a few sums per block and loss. A pair's two rows land in
+the same block whichever order the files hold them in, so the pairing survives without a join,
+and nothing of the input columns is kept.
+
+The interval resamples blocks with replacement (the rows were assigned to blocks at random, so
+this is the paired bootstrap of rows, grouped), recomputes both values from the resampled sums
+(set-level losses from their resampled statistics) and takes the 2.5th and 97.5th percentiles of
+the resampled deltas. With fewer rows than blocks it becomes the Poisson bootstrap, which is as good.
+
+That both inputs hold the same targets is checked by an order-free fingerprint of every pair's
+target values; only when the fingerprints differ are the inputs read again to name the rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+import pyarrow as pa
 
-from . import engine
-from .api import Report, compute, json_number, plain_param
+from .engine.finish import reduce_value
+from .engine.run import Accumulator, Options, finish
 from .errors import InputDataError
-from .readers import Table
+from .model import DiffReport, DiffResult
+from .plan import Plan, make_plan
+from .sources import Batch, Source
+
+BLOCKS = 4096
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-@dataclass
-class DiffResult:
-    label: str
-    loss: str
-    params: dict
-    reduction: str
-    baseline: float
-    candidate: float
-    delta: float
-    rel_delta: float | None
-    ci: tuple[float, float]
-    n: int
-    signature: str
-
-    @property
-    def value(self) -> float:
-        return self.candidate
-
-    def as_json(self) -> dict:
-        return {
-            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
-            "reduction": self.reduction, "baseline": json_number(self.baseline), "candidate": json_number(self.candidate),
-            "value": json_number(self.candidate), "delta": json_number(self.delta),
-            "rel_delta": None if self.rel_delta is None else json_number(self.rel_delta),
-            "ci": [json_number(self.ci[0]), json_number(self.ci[1])], "n": self.n, "signature": self.signature,
-        }
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread 64-bit hash of each uint64."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
-@dataclass
-class DiffReport:
-    sources: list[str]
-    rows: int
-    results: list[DiffResult]
-    warnings: list[str]
-    bootstrap: int
-    seed: int
+class PairBlocks:
+    """Groups rows by bootstrap block of their pair id, and fingerprints the targets each pair holds."""
+
+    def __init__(self, salt: int, target_columns: list[str], pair_ids: np.ndarray | None = None) -> None:
+        self.salt = np.uint64(salt)
+        self.target_columns = target_columns
+        self.pair_ids = pair_ids  # None: the pair id is the row's position
+        self.fingerprint = np.uint64(0)
+
+    count = BLOCKS
+
+    def pairs(self, batch: Batch) -> np.ndarray:
+        if self.pair_ids is None:
+            return np.arange(batch.first, batch.first + batch.rows, dtype=np.uint64)
+        return self.pair_ids[batch.first: batch.first + batch.rows].astype(np.uint64)
+
+    def ids(self, batch: Batch) -> np.ndarray:
+        from .validate import float_columns
+
+        with np.errstate(over="ignore"):
+            h = mix(self.pairs(batch) + self.salt)
+            blocks = (h % np.uint64(BLOCKS)).astype(np.intp)
+            for values in float_columns(batch, self.target_columns).values():
+                bits = (np.ascontiguousarray(values, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0 is 0
+                for column in bits.reshape(batch.rows, -1).T:
+                    h = mix(h ^ column + _GOLDEN)
+            self.fingerprint += h.sum(dtype=np.uint64)
+        return blocks
 
 
-def pair(baseline: Table, candidate: Table, on: str | None) -> tuple[Table, Table]:
-    """Reorder the candidate's rows to match the baseline's, by key or by position."""
-    if on is None:
-        if baseline.rows != candidate.rows:
-            raise InputDataError(
-                f"Baseline {', '.join(baseline.sources)} has {baseline.rows} rows but candidate "
-                f"{', '.join(candidate.sources)} has {candidate.rows}; rows are paired by position. "
-                "Give --on KEY to pair them by a key column instead.")
-        return baseline, candidate
-    import pandas as pd
+def _key_column(source: Source, on: str, role: str) -> pa.Array:
+    if on not in source.schema.names:
+        raise InputDataError(f"--on {on!r}: the {role} {', '.join(source.names)} has no column {on!r}. "
+                             f"Its columns are: {', '.join(source.schema.names)}.")
+    chunks = [b.data.column(on) for b in source.rewindable().batches([on], 1 << 22)]
+    return pa.concat_arrays(chunks)
+
+
+def pair_ids(baseline: Source, candidate: Source, on: str) -> np.ndarray:
+    """For each candidate row, the baseline row holding the same key (keys must be unique and the same)."""
+    import pyarrow.compute as pc
 
     keys = []
-    for table, role in ((baseline, "baseline"), (candidate, "candidate")):
-        if on not in table.columns:
-            raise InputDataError(f"--on {on!r}: the {role} {', '.join(table.sources)} has no column {on!r}. "
-                                 f"Its columns are: {', '.join(table.columns)}.")
-        key = pd.Series(table.data.column(on).to_pandas())
-        duplicated = np.nonzero(key.duplicated(keep="first").to_numpy())[0]
-        if duplicated.size:
-            raise InputDataError(f"--on {on!r}: the {role} repeats keys at {table.locate(duplicated)}. Keys must be unique.")
+    for source, role in ((baseline, "baseline"), (candidate, "candidate")):
+        key = _key_column(source, on, role)
+        if pc.count_distinct(key, mode="all").as_py() != len(key):
+            first = pc.index_in(key, value_set=pc.unique(key)).to_numpy(zero_copy_only=False)
+            seen = np.zeros(len(key), dtype=bool)
+            _, where = np.unique(first, return_index=True)
+            seen[where] = True
+            rows = np.flatnonzero(~seen)
+            raise InputDataError(f"--on {on!r}: the {role} repeats keys at {', '.join(source.names)} "
+                                 f"{_rows(rows)}. Keys must be unique.")
         keys.append(key)
-    position = pd.Index(keys[1]).get_indexer(keys[0])
-    missing = np.nonzero(position < 0)[0]
-    if missing.size or baseline.rows != candidate.rows:
-        where = f"baseline keys missing from the candidate at {baseline.locate(missing)}" if missing.size else "the candidate has extra keys"
-        raise InputDataError(f"--on {on!r}: the two files do not have the same keys ({where}). Pair files that hold the same rows.")
-    reordered = Table(data=candidate.data.take(position), sources=candidate.sources, starts=np.array([0]))
-    return baseline, reordered
+    position = pc.index_in(keys[1], value_set=keys[0]).to_numpy(zero_copy_only=False)
+    missing = np.flatnonzero(np.isnan(position)) if position.dtype.kind == "f" else np.empty(0, dtype=np.intp)
+    if missing.size or len(keys[0]) != len(keys[1]):
+        where = (f"candidate keys missing from the baseline at {', '.join(candidate.names)} {_rows(missing)}"
+                 if missing.size else "the baseline has keys the candidate lacks")
+        raise InputDataError(f"--on {on!r}: the two files do not have the same keys ({where}). "
+                             "Pair files that hold the same rows.")
+    return position.astype(np.int64)
 
 
-def _values(loss, params, totals, norms, reduction: str) -> np.ndarray:
-    """Reported values for many resamples at once (totals: (B,) or (B, k) for set losses)."""
-    if loss.per == "set":
-        return np.array([loss.value(totals=t, **params) for t in totals])
+def _rows(rows: np.ndarray) -> str:
+    from .errors import describe_rows
+
+    return describe_rows(rows)
+
+
+def _name_differences(baseline: Source, candidate: Source, plan: Plan, columns: list[str],
+                      cand_pairs: np.ndarray | None, on: str | None) -> None:
+    """Read both inputs' target columns again and name the pairs whose targets differ (an error path only)."""
+    from .validate import float_columns
+
+    def read(source: Source) -> dict[str, np.ndarray]:
+        parts = [float_columns(b, columns) for b in source.batches(columns, 1 << 20)]
+        return {c: np.concatenate([p[c] for p in parts]) for c in columns}
+
+    base, cand = read(baseline), read(candidate)
+    order = np.argsort(cand_pairs) if cand_pairs is not None else np.arange(len(next(iter(cand.values()))))
+    for column in columns:
+        b, c = base[column], cand[column][order]
+        differs = (b != c).reshape(len(b), -1).any(axis=1)
+        if differs.any():
+            rows = np.flatnonzero(differs)
+            raise InputDataError(
+                f"The values of target column {column!r} differ between baseline and candidate at {', '.join(baseline.names)} "
+                f"{_rows(rows)}; a diff compares predictions of the same rows. "
+                + ("Check --on." if on else "Pair the rows with --on KEY if their order differs."))
+    raise InputDataError("The target columns of baseline and candidate differ; a diff compares predictions of the same "
+                         "rows. " + ("Check --on." if on else "Pair the rows with --on KEY if their order differs."))
+
+
+def resample_counts(rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """(resamples, BLOCKS) counts: how often each block is drawn in each resample of BLOCKS draws."""
+    draws = rng.integers(0, BLOCKS, size=(resamples, BLOCKS)) + (np.arange(resamples) * BLOCKS)[:, None]
+    return np.bincount(draws.ravel(), minlength=resamples * BLOCKS).reshape(resamples, BLOCKS).astype(np.float64)
+
+
+def _resampled_values(lp, state, counts, reduction: str) -> np.ndarray:
+    totals, norms = counts @ state.total, counts @ state.norm
+    if lp.loss.per == "set":
+        return np.array([lp.loss.value(totals=t, **lp.params) for t in totals])
     with np.errstate(invalid="ignore", divide="ignore"):
         x = totals if reduction == "sum" else totals / norms
-    return np.sqrt(x) if loss.finish == "sqrt" else x
+    return np.sqrt(x) if lp.loss.finish == "sqrt" else x
 
 
-def bootstrap_interval(loss, params, base: engine.Terms, cand: engine.Terms, reduction: str,
-                       resamples: int, seed: int, level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval of candidate minus baseline over paired resamples of rows."""
+def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=None, reduction="mean",
+         resamples: int = 1000, seed: int = 0, on: str | None = None, options: Options | None = None) -> DiffReport:
+    options = options or Options()
+    options.reduction, options.with_grad = reduction, False
+    plans = [make_plan(s.schema, s.names, specs, columns, weight=weight, reduction=reduction) for s in (baseline, candidate)]
+    targets = list(dict.fromkeys(c for lp in plans[0].losses for role, cols in lp.columns.items()
+                                 if role != lp.first for c in cols))
+    if on is None and None not in (baseline.total_rows, candidate.total_rows) and baseline.total_rows != candidate.total_rows:
+        _row_count_error(baseline, candidate, baseline.total_rows, candidate.total_rows)
+    cand_pairs = pair_ids(baseline, candidate, on) if on is not None else None
     rng = np.random.default_rng(seed)
-    n = base.total.shape[0]
-    width = base.total.shape[1] if base.total.ndim == 2 else 1
-    chunk = max(1, min(resamples, int(2e7 // max(1, n * width))))  # bound memory to ~160 MB of gathers
-    deltas = []
-    for start in range(0, resamples, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, resamples - start), n))
-        vb = _values(loss, params, base.total[idx].sum(axis=1), base.norm[idx].sum(axis=1), reduction)
-        vc = _values(loss, params, cand.total[idx].sum(axis=1), cand.norm[idx].sum(axis=1), reduction)
-        deltas.append(vc - vb)
-    deltas = np.concatenate(deltas)
-    deltas = deltas[np.isfinite(deltas)]
-    if deltas.size == 0:
-        return float("nan"), float("nan")
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(deltas, [tail, 1.0 - tail])
-    return float(low), float(high)
-
-
-def diff(baseline: Table, candidate: Table, specs, *, columns=None, weight=None, reduction="mean",
-         resamples: int = 1000, seed: int = 0, on: str | None = None) -> DiffReport:
-    baseline, candidate = pair(baseline, candidate, on)
-    base_report: Report = compute(baseline, specs, columns=columns, weight=weight, reduction=reduction)
-    cand_report: Report = compute(candidate, specs, columns=columns, weight=weight, reduction=reduction)
+    salt = int(rng.integers(0, 2**63))
+    accs = []
+    for source, plan, pairs in ((baseline, plans[0], None), (candidate, plans[1], cand_pairs)):
+        blocks = PairBlocks(salt, targets, pairs)
+        acc = Accumulator(plan, options, grouping=blocks)
+        for batch in source.batches(plan.projection, options.batch_rows, plan.text):
+            acc.add(batch)
+        accs.append((acc, blocks))
+    (acc_b, blocks_b), (acc_c, blocks_c) = accs
+    if on is None and acc_b.rows != acc_c.rows:
+        _row_count_error(baseline, candidate, acc_b.rows, acc_c.rows)
+    if blocks_b.fingerprint != blocks_c.fingerprint:
+        _name_differences(baseline.rewindable(), candidate.rewindable(), plans[0], targets, cand_pairs, on)
+    report_b = finish(_overall_only(acc_b))
+    report_c = finish(_overall_only(acc_c))
+    counts = resample_counts(rng, resamples)
     results = []
-    for b, c in zip(base_report.evaluations, cand_report.evaluations):
-        for role in b.spec.loss.inputs[1:]:
-            differs = b.inputs.arrays[role.name] != c.inputs.arrays[role.name]
-            if differs.any():
-                rows = np.nonzero(differs.any(axis=1))[0]
-                raise InputDataError(
-                    f"Loss {b.spec.label!r}: the {role.name} columns differ between baseline and candidate at "
-                    f"{baseline.locate(rows)}; a diff compares predictions of the same rows. "
-                    + ("Check --on." if on else "Pair the rows with --on KEY if their order differs."))
-        vb, vc = b.overall.value, c.overall.value
+    for i, lp in enumerate(plans[0].losses):
+        vb, vc = report_b.results[i].value, report_c.results[i].value
         delta = vc - vb
-        rel = delta / abs(vb) if vb not in (0.0,) and np.isfinite(vb) else None
-        ci = bootstrap_interval(b.spec.loss, b.spec.params, b.terms, c.terms, reduction, resamples, seed)
-        results.append(DiffResult(label=b.spec.label, loss=b.spec.loss.name, params=dict(b.spec.params),
-                                  reduction=reduction, baseline=vb, candidate=vc, delta=delta, rel_delta=rel,
-                                  ci=ci, n=c.overall.n, signature=b.overall.signature))
-    return DiffReport(sources=baseline.sources + candidate.sources, rows=baseline.rows, results=results,
-                      warnings=list(dict.fromkeys(base_report.warnings + cand_report.warnings)),
-                      bootstrap=resamples, seed=seed)
+        rel = delta / abs(vb) if vb != 0.0 and np.isfinite(vb) else None
+        state_b, state_c = acc_b.states[i].resized(BLOCKS), acc_c.states[i].resized(BLOCKS)
+        deltas = _resampled_values(lp, state_c, counts, reduction) - _resampled_values(lp, state_b, counts, reduction)
+        deltas = deltas[np.isfinite(deltas)]
+        ci = (float("nan"), float("nan")) if deltas.size == 0 else tuple(float(q) for q in np.quantile(deltas, [0.025, 0.975]))
+        results.append(DiffResult(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=reduction,
+                                  baseline=vb, candidate=vc, delta=delta, rel_delta=rel, ci=ci,
+                                  n=report_c.results[i].n, signature=report_b.results[i].signature))
+    return DiffReport(sources=baseline.names + candidate.names, rows=acc_b.rows, results=results,
+                      warnings=list(dict.fromkeys(report_b.warnings + report_c.warnings)), bootstrap=resamples, seed=seed)
+
+
+def _overall_only(acc: Accumulator) -> Accumulator:
+    """The accumulator with its bootstrap blocks merged into one group, for the plain values."""
+    whole = Accumulator(acc.plan, acc.options)
+    whole.states = [s.overall() for s in acc.states]
+    whole.rows, whole.weight_total, whole.unit, whole.elements = acc.rows, acc.weight_total, acc.unit, acc.elements
+    return whole
+
+
+def _row_count_error(baseline: Source, candidate: Source, rows_b: int, rows_c: int) -> None:
+    raise InputDataError(
+        f"Baseline {', '.join(baseline.names)} has {rows_b} rows but candidate {', '.join(candidate.names)} has {rows_c}; "
+        "rows are paired by position. Give --on KEY to pair them by a key column instead.")
 
 
 def worse(result: DiffResult, tolerance: float) -> bool:

@@ -20,7 +20,7 @@ class LossSpec:
     params: dict[str, Any]
 
     def signature(self, reduction: str) -> str:
-        """``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.1.0``: equal signatures, comparable numbers."""
+        """``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.2.0``: equal signatures, comparable numbers."""
         from . import __version__
 
         parts = [self.loss.name]
@@ -70,3 +70,21 @@ def parse_spec(text: str) -> LossSpec:
             raise UsageProblem(f"The {key!r} parameter of loss {name!r} {exc}") from None
         given.add(key)
     return LossSpec(label=text, loss=loss, params=params)
+
+
+def spec_from_values(name: str, values: dict[str, Any]) -> LossSpec:
+    """A spec from Python values (``get("focal", gamma=1.5)``), checked as the command line checks text."""
+    spec = parse_spec(name)
+    params = dict(spec.params)
+    for key, value in values.items():
+        param = next((p for p in spec.loss.params if p.name == key), None)
+        if param is None:
+            known = ", ".join(spec.loss.param_names) or "no parameters"
+            raise UsageProblem(f"Loss {spec.loss.name!r} has no parameter {key!r}. It takes: {known}.")
+        try:
+            params[key] = param.coerce(value)
+        except ValueError as exc:
+            raise UsageProblem(f"The {key!r} parameter of loss {spec.loss.name!r} {exc}") from None
+    label = spec.label if not values else (
+        spec.label + (":" if ":" not in spec.label else ",") + ",".join(f"{k}={format_param(params[k])}" for k in values))
+    return LossSpec(label=label, loss=spec.loss, params=params)

@@ -17,13 +17,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from losscli.api import compute
+from losscli import compute
 from losscli.cli import main
 from losscli.errors import InputDataError
-from losscli.readers import Table
 from losscli.spec import parse_spec
 
-from .harness import assert_close, assert_matches_torch, ours
+from .harness import named, assert_close, assert_matches_torch, ours
 
 rng = np.random.default_rng(7)
 KINDS = ("iou", "giou", "diou", "ciou")
@@ -196,17 +195,17 @@ def test_million_rows_value():
 # ----------------------------------------------------------------------------- degenerate boxes
 
 
-def table(pred, target) -> Table:
+def table(pred, target):
     cols = {f"pred_{k}": [row[i] for row in pred] for i, k in enumerate(("x1", "y1", "x2", "y2"))}
     cols.update({f"target_{k}": [row[i] for row in target] for i, k in enumerate(("x1", "y1", "x2", "y2"))})
-    return Table(data=pa.table(cols), sources=["boxes.csv"], starts=np.array([0]))
+    return named(pa.table(cols), "boxes.csv")
 
 
 def test_degenerate_pred_boxes_are_refused_naming_rows():
     pred = [[0, 0, 1, 1], [2, 0, 1, 1], [0, 0, 1, 1], [0, 3, 1, 1]]
     target = [[0, 0, 1, 1]] * 4
     with pytest.raises(InputDataError) as err:
-        compute(table(pred, target), [parse_spec("giou")], columns={"pred": None, "target": None})
+        compute(table(pred, target), [parse_spec("giou")])
     message = str(err.value)
     assert "x2 < x1" in message and "pred_x1" in message and "boxes.csv rows 2, 4" in message  # 1-based data rows
 
@@ -215,7 +214,7 @@ def test_degenerate_target_xywh_is_refused():
     pred = [[0, 0, 1, 1]] * 3
     target = [[0, 0, 1, 1], [0, 0, 1, -2], [0, 0, 1, 1]]
     with pytest.raises(InputDataError) as err:
-        compute(table(pred, target), [parse_spec("iou:fmt=xywh")], columns={"pred": None, "target": None})
+        compute(table(pred, target), [parse_spec("iou:fmt=xywh")])
     assert "negative width or height" in str(err.value) and "target_x1" in str(err.value)
 
 
@@ -243,8 +242,7 @@ def test_box_target_is_not_taken_from_a_label_column():
     # the generic target defaults would try "label" first; box files often have a class label
     data = random_boxes(5)
     t = table(data["pred"].tolist(), data["target"].tolist())
-    t = Table(data=t.data.append_column("label", pa.array([1, 2, 1, 3, 1])), sources=t.sources, starts=t.starts)
-    report = compute(t, [parse_spec("diou")], columns={"pred": None, "target": None})
-    assert report.evaluations[0].inputs.columns["target"] == ["target_x1", "target_y1", "target_x2", "target_y2"]
+    report = compute(named(t.table.append_column("label", pa.array([1, 2, 1, 3, 1])), "boxes.csv"), [parse_spec("diou")])
+    assert report.results[0].columns["target"] == ["target_x1", "target_y1", "target_x2", "target_y2"]
     ref = reference("diou")(torch.tensor(data["pred"]), torch.tensor(data["target"])).item()
-    assert_close(report.evaluations[0].overall.value, ref, 1e-12, "diou through the API")
+    assert_close(report.results[0].value, ref, 1e-12, "diou through the API")

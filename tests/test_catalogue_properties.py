@@ -11,12 +11,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from losscli import catalogue, engine
+from losscli import catalogue
 from losscli.catalogue import CATALOGUE
 
 from .cases import all_cases
 from .harness import (as_arrays, assert_close, assert_gradient_matches_fd, assert_merge_equals_whole,
-                      finite_difference, ours, reduced_value, spec_params)
+                      compute_arrays, finite_difference, ours, reduced_value)
 
 CASES = all_cases()
 PARAMS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in sorted(CASES.items()) for case in cases]
@@ -60,7 +60,8 @@ def test_merged_chunks_equal_whole(name, case):
     rng = np.random.default_rng(3)
     arrays = case.make(rng, 40)
     assert_merge_equals_whole(name, case.params, arrays)
-    assert_merge_equals_whole(name, case.params, arrays, reduction="sum", weight=rng.uniform(0, 2, size=40))
+    assert_merge_equals_whole(name, case.params, arrays, reduction="sum", weight=rng.uniform(0, 2, size=40),
+                              batch_rows=11, block_rows=4, groups=rng.integers(0, 3, size=40))
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
@@ -99,17 +100,17 @@ def test_single_row_is_finite(name, case):
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_group_results_equal_results_on_each_group(name, case):
-    loss, p = spec_params(name, case.params)
     rng = np.random.default_rng(7)
     arrays = as_arrays(case.make(rng, 30))
     codes = rng.integers(0, 3, size=30)
-    _, groups, _ = engine.evaluate(loss, p, arrays, codes=codes, groups=3, with_grad=True)
-    for g, outcome in enumerate(groups):
-        sub = {k: v[codes == g] for k, v in arrays.items()}
-        alone, _, _ = engine.evaluate(loss, p, sub, with_grad=True)
-        assert_close(outcome.value, alone.value, 1e-11, f"group {g} value")
+    report = compute_arrays(name, case.params, arrays, groups=codes, grad=True)
+    groups = [r for r in report.results if r.group is not None]
+    assert [r.group for r in groups] == [{"g": g} for g in range(3)]
+    for g, result in enumerate(groups):
+        alone = compute_arrays(name, case.params, {k: v[codes == g] for k, v in arrays.items()}, grad=True).results[0]
+        assert_close(result.value, alone.value, 1e-11, f"group {g} value")
         for key in ("l2", "abs_max", "mean"):
-            assert_close(outcome.grad[key], alone.grad[key], 1e-10, f"group {g} grad {key}")
+            assert_close(result.grad[key], alone.grad[key], 1e-10, f"group {g} grad {key}")
 
 
 def test_finite_difference_check_catches_a_wrong_gradient(monkeypatch):

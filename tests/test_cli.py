@@ -285,20 +285,23 @@ def test_output_path_is_checked_before_work(small, tmp_path):
     assert result.exit_code == 2 and ".csv or .parquet" in result.stderr
 
 
-def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
-    from losscli import outputs
-    from losscli.errors import InputDataError
-
-    frame = pd.DataFrame({"a": [1.0]})
-    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(InputDataError):
-        outputs.write_frame(frame, str(tmp_path / "out.csv"))
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_failed_run_leaves_no_file(tmp_path, suffix):
+    # the per-row file is written batch by batch; bad data in a later batch must leave nothing behind
+    rows = ["pred,target"] + [f"{i},{i}" for i in range(3000)]
+    rows[2900] = "nan,1"
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / f"rows{suffix}"
+    result = run("compute", "-l", "mse", "--per-row", out, "--grad-out", tmp_path / "g.csv", "--batch-rows", "100", path)
+    assert result.exit_code == 3 and "row 2900" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.csv"]
 
 
 def test_top_rows(small):
     doc = json.loads(run("compute", "-l", "mse", "--top", "2", "--keep", "id", "-f", "json", small).output)
-    assert doc["top"]["mse"] == [{"row": 4, "id": 4, "loss": 16.0}, {"row": 3, "id": 3, "loss": 1.0}]
+    # --keep columns of a CSV are read as text, so an id such as 007 keeps its zeros
+    assert doc["top"]["mse"] == [{"row": 4, "id": "4", "loss": 16.0}, {"row": 3, "id": "3", "loss": 1.0}]
     table = run("compute", "-l", "mse", "--top", "2", small).output
     assert "hardest rows" in table
 

@@ -14,16 +14,17 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
+from losscli import diff
 from losscli.cli import main
-from losscli.diff import diff
-from losscli.readers import Table
 from losscli.spec import parse_spec
+
+from .harness import named
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def table(frame: pd.DataFrame, name: str) -> Table:
-    return Table(data=pa.Table.from_pandas(frame, preserve_index=False), sources=[name], starts=np.array([0]))
+def table(frame: pd.DataFrame, name: str):
+    return named(pa.Table.from_pandas(frame, preserve_index=False), name)
 
 
 def run(*args):

@@ -15,12 +15,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from losscli.api import compute
+from losscli import compute
 from losscli.errors import InputDataError
-from losscli.readers import Table
 from losscli.spec import parse_spec
 
-from .harness import assert_close, assert_matches_torch, ours, reduced_value
+from .harness import named, assert_close, assert_matches_torch, ours, reduced_value
 
 
 def ultralytics_dfl(pred, target):
@@ -93,6 +92,6 @@ def test_dfl_million_rows():
 
 
 def test_dfl_needs_two_bins():
-    table = Table(data=pa.table({"logit": [0.1, 0.2], "target": [0.0, 0.5]}), sources=["t.csv"], starts=np.array([0]))
+    table = named(pa.table({"logit": [0.1, 0.2], "target": [0.0, 0.5]}), "t.csv")
     with pytest.raises(InputDataError, match="K >= 2 bin columns"):
-        compute(table, [parse_spec("dfl")], columns={"pred": None, "target": None})
+        compute(table, [parse_spec("dfl")])

@@ -15,12 +15,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from losscli.api import compute
+from losscli import compute
 from losscli.errors import InputDataError
-from losscli.readers import Table
 from losscli.spec import parse_spec
 
-from .harness import assert_close, assert_matches_torch, ours
+from .harness import named, assert_close, assert_matches_torch, ours
 
 rng = np.random.default_rng(5)
 
@@ -153,43 +152,42 @@ def test_parquet_fixed_size_list_columns(tmp_path):
     data = pa.table({"pred": pa.array(list(x), type=pa.list_(pa.float64(), d)),
                      "target": pa.array(list(y), type=pa.list_(pa.float64(), d)),
                      "label": label})
-    table = Table(data=data, sources=["emb.parquet"], starts=np.array([0]))
-    report = compute(table, [parse_spec("cosine"), parse_spec("cosine_embedding:margin=0.2")],
-                     columns={"pred": None, "target": None})
+    table = named(data, "emb.parquet")
+    report = compute(table, [parse_spec("cosine"), parse_spec("cosine_embedding:margin=0.2")])
     tx, ty = torch.tensor(x), torch.tensor(y)
-    assert_close(report.evaluations[0].overall.value, (1 - F.cosine_similarity(tx, ty)).mean().item(), 1e-12, "cosine")
-    assert_close(report.evaluations[1].overall.value,
+    assert_close(report.results[0].value, (1 - F.cosine_similarity(tx, ty)).mean().item(), 1e-12, "cosine")
+    assert_close(report.results[1].value,
                  F.cosine_embedding_loss(tx, ty, torch.tensor(label, dtype=torch.float64), margin=0.2).item(), 1e-12,
                  "cosine_embedding")
-    assert report.evaluations[0].inputs.columns["target"] == ["target"]  # not the label column
+    assert report.results[0].columns["target"] == ["target"]  # not the label column
 
 
 def test_triplet_reads_list_columns_by_default_names():
     a, p, q = (rng.normal(size=(20, 3)) for _ in range(3))
     data = pa.table({name: pa.array(list(v), type=pa.list_(pa.float64(), 3))
                      for name, v in (("anchor", a), ("positive", p), ("negative", q))})
-    table = Table(data=data, sources=["t.parquet"], starts=np.array([0]))
-    report = compute(table, [parse_spec("triplet:swap=true")], columns={})
+    table = named(data, "t.parquet")
+    report = compute(table, [parse_spec("triplet:swap=true")])
     ref = F.triplet_margin_loss(torch.tensor(a), torch.tensor(p), torch.tensor(q), swap=True).item()
-    assert_close(report.evaluations[0].overall.value, ref, 1e-12, "triplet from list columns")
+    assert_close(report.results[0].value, ref, 1e-12, "triplet from list columns")
 
 
 def test_cosine_embedding_label_must_be_plus_minus_one():
     data = pa.table({"pred_0": [1.0, 0.0, 1.0], "pred_1": [0.0, 1.0, 1.0],
                      "target_0": [1.0, 1.0, 0.0], "target_1": [0.0, 1.0, 1.0], "label": [1, 0, -1]})
-    table = Table(data=data, sources=["pairs.csv"], starts=np.array([0]))
+    table = named(data, "pairs.csv")
     with pytest.raises(InputDataError) as err:
-        compute(table, [parse_spec("cosine_embedding")], columns={})
+        compute(table, [parse_spec("cosine_embedding")])
     assert "'label'" in str(err.value) and "pairs.csv row 2" in str(err.value) and "2y - 1" in str(err.value)
 
 
 def test_contrastive_refuses_negative_distance_and_bad_labels():
-    table = Table(data=pa.table({"pred": [0.5, -0.1], "target": [1, 0]}), sources=["d.csv"], starts=np.array([0]))
+    table = named(pa.table({"pred": [0.5, -0.1], "target": [1, 0]}), "d.csv")
     with pytest.raises(InputDataError, match="distance"):
-        compute(table, [parse_spec("contrastive")], columns={})
-    table = Table(data=pa.table({"pred": [0.5, 0.1], "target": [1, -1]}), sources=["d.csv"], starts=np.array([0]))
+        compute(table, [parse_spec("contrastive")])
+    table = named(pa.table({"pred": [0.5, 0.1], "target": [1, -1]}), "d.csv")
     with pytest.raises(InputDataError, match=r"\(y \+ 1\) / 2"):
-        compute(table, [parse_spec("contrastive")], columns={})
+        compute(table, [parse_spec("contrastive")])
 
 
 def test_triplet_at_the_hinge_keeps_torch_gradient():

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from .harness import assert_matches_torch, ours
+from .harness import named, assert_matches_torch, ours
 
 rng = np.random.default_rng(42)
 
@@ -303,12 +303,11 @@ def test_quantile_single_level_spec_still_parses():
 def compute_table(columns, spec):
     import pyarrow as pa
 
-    from losscli.api import compute
-    from losscli.readers import Table
+    from losscli import compute
     from losscli.spec import parse_spec
 
-    table = Table(data=pa.table(columns), sources=["t.csv"], starts=np.array([0]))
-    return compute(table, [parse_spec(spec)], columns={"pred": None, "target": None})
+    table = named(pa.table(columns), "t.csv")
+    return compute(table, [parse_spec(spec)])
 
 
 def test_msle_refuses_values_at_or_below_minus_one():
@@ -405,16 +404,14 @@ def test_single_level_quantile_does_not_broadcast_one_target():
     import numpy as np
     import pyarrow as pa
 
-    from losscli.api import compute
+    from losscli import compute
     from losscli.errors import InputDataError
-    from losscli.readers import Table
     from losscli.spec import parse_spec
 
-    table = Table(data=pa.table({"p1": [1.0, 2.0], "p2": [0.0, 1.0], "target": [1.0, 1.0]}), sources=["t.csv"],
-                  starts=np.array([0]))
+    table = named(pa.table({"p1": [1.0, 2.0], "p2": [0.0, 1.0], "target": [1.0, 1.0]}), "t.csv")
     with pytest.raises(InputDataError, match="one column per pred column"):
-        compute(table, [parse_spec("quantile:q=0.9")], columns={"pred": "p1,p2", "target": "target"})
-    report = compute(table, [parse_spec("quantile:q=0.1;0.9")], columns={"pred": "p1,p2", "target": "target"})
+        compute(table, [parse_spec("quantile:q=0.9")], pred="p1,p2", target="target")
+    report = compute(table, [parse_spec("quantile:q=0.1;0.9")], pred="p1,p2", target="target")
     # levels 0.1 on p1 and 0.9 on p2: residuals y - p = [0, -1] and [1, 0]
     expected = np.mean([0.0, 0.9 * 1.0, (1 - 0.1) * 1.0, 0.0])
     assert report.results[0].value == pytest.approx(expected)
@@ -467,13 +464,11 @@ def test_gaussian_nll_names_the_role_and_the_option(tmp_path):
 def test_gaussian_nll_refuses_non_positive_variance_naming_rows():
     import pyarrow as pa
 
-    from losscli.api import compute
+    from losscli import compute
     from losscli.errors import InputDataError
-    from losscli.readers import Table
     from losscli.spec import parse_spec
 
-    table = Table(data=pa.table({"pred": [1.0, 2.0, 3.0], "target": [1.0, 1.0, 1.0], "var": [1.0, 0.0, -2.0]}),
-                  sources=["t.csv"], starts=np.array([0]))
+    table = named(pa.table({"pred": [1.0, 2.0, 3.0], "target": [1.0, 1.0, 1.0], "var": [1.0, 0.0, -2.0]}), "t.csv")
     with pytest.raises(InputDataError) as err:
-        compute(table, [parse_spec("gaussian_nll")], columns={"pred": None, "target": None})
+        compute(table, [parse_spec("gaussian_nll")])
     assert "'var'" in err.value.message and "rows 2, 3" in err.value.message

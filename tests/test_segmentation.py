@@ -15,13 +15,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from losscli.api import compute
+from losscli import compute
 from losscli.cli import main
 from losscli.errors import InputDataError
-from losscli.readers import Table
 from losscli.spec import parse_spec
 
-from .harness import assert_gradient_matches_fd, assert_matches_torch, ours
+from .harness import named, assert_gradient_matches_fd, assert_matches_torch, ours
 
 rng = np.random.default_rng(11)
 
@@ -139,15 +138,14 @@ def test_million_rows_value():
 
 
 def test_pred_outside_unit_interval_is_refused_with_logits_hint():
-    table = Table(data=pa.table({"pred": [0.2, 1.7, 0.5, -3.0], "target": [1.0, 0.0, 1.0, 0.0]}),
-                  sources=["masks.csv"], starts=np.array([0]))
+    table = named(pa.table({"pred": [0.2, 1.7, 0.5, -3.0], "target": [1.0, 0.0, 1.0, 0.0]}), "masks.csv")
     with pytest.raises(InputDataError) as err:
-        compute(table, [parse_spec("dice")], columns={"pred": None, "target": None})
+        compute(table, [parse_spec("dice")])
     message = str(err.value)
     assert "pred" in message and "masks.csv rows 2, 4" in message and "from_logits=true" in message
     # the same column is fine as logits
-    report = compute(table, [parse_spec("dice:from_logits=true")], columns={"pred": None, "target": None})
-    assert np.isfinite(report.evaluations[0].overall.value)
+    report = compute(table, [parse_spec("dice:from_logits=true")])
+    assert np.isfinite(report.results[0].value)
 
 
 def test_cli_dice_pred_outside_unit_interval_exits_3(tmp_path):
@@ -159,6 +157,6 @@ def test_cli_dice_pred_outside_unit_interval_exits_3(tmp_path):
 
 
 def test_target_outside_unit_interval_is_refused():
-    table = Table(data=pa.table({"pred": [0.2, 0.5], "target": [1.0, 2.0]}), sources=["m.csv"], starts=np.array([0]))
+    table = named(pa.table({"pred": [0.2, 0.5], "target": [1.0, 2.0]}), "m.csv")
     with pytest.raises(InputDataError, match="target"):
-        compute(table, [parse_spec("jaccard")], columns={"pred": None, "target": None})
+        compute(table, [parse_spec("jaccard")])

@@ -24,7 +24,12 @@ give per-row sufficient statistics that add up over rows, batches and groups::
 
     stats  s = loss.stats(**inputs, **params)                  # (n, k)
     value  L = loss.value(totals=s.sum(axis=0), **params)       # float
-    grads  g = loss.grad(**inputs, totals=s.sum(0), **params)   # shape of first input
+    grads  g = loss.grad(**inputs, totals=t, **params)          # shape of first input; t is the
+                                                                 # (k,) totals, or (n, k): each row's
+                                                                 # own group's totals
+
+A definition may also give ``value_and_grad``, returning both at once, when they share work
+(a sigmoid, a softmax); the engine then calls it instead of the two when a gradient is asked for.
 
 Set-level losses ignore sample weights and the reduction (they are defined on
 the whole set); the engine warns when either is given.
@@ -162,6 +167,32 @@ class Param:
         self.check(value)
         return value
 
+    def coerce(self, value: Any) -> Any:
+        """A Python value (from the API) as the parameter's type, checked; ValueError says why."""
+        if value is None and self.allow_none:
+            return None
+        try:
+            if self.kind == "floats":
+                value = tuple(float(v) for v in np.atleast_1d(np.asarray(value, dtype=np.float64)))
+            elif self.kind is bool:
+                if not isinstance(value, (bool, np.bool_)):
+                    raise TypeError
+                value = bool(value)
+            elif self.kind is int:
+                if isinstance(value, bool) or int(value) != value:
+                    raise TypeError
+                value = int(value)
+            elif self.kind is float:
+                if isinstance(value, bool):
+                    raise TypeError
+                value = float(value)
+            else:
+                value = str(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"must be {self.domain_text()}. Got {value!r}.") from None
+        self.check(value)
+        return value
+
     def check(self, value: Any) -> None:
         if value is None and self.allow_none:
             return
@@ -220,6 +251,7 @@ class Loss:
     finish: str = "identity"  # "identity" or "sqrt" (rmse)
     check: Callable[..., list[Problem]] | None = None
     stats: Callable[..., np.ndarray] | None = None
+    value_and_grad: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
     sample_weights: bool = True
     aliases: tuple[str, ...] = field(default=())
 

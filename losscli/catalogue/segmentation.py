@@ -59,8 +59,9 @@ def _stats(pred, target, *, from_logits=False, **_):
 
 
 def _split(totals):
+    """I, FP and FN of the (3C,) totals, or of (n, 3C) totals (each row's own group's)."""
     c = totals.shape[-1] // 3
-    return totals[:c], totals[c:2 * c], totals[2 * c:]
+    return totals[..., :c], totals[..., c:2 * c], totals[..., 2 * c:]
 
 
 def _class_losses(totals, k, a, b, smooth):

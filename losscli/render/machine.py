@@ -2,7 +2,7 @@
 wrap lines and take square brackets for markup.
 
 Every format carries each result's reproducibility signature
-(``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.1.0``): equal signatures, comparable numbers.
+(``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.2.0``): equal signatures, comparable numbers.
 """
 
 from __future__ import annotations

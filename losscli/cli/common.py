@@ -1,0 +1,174 @@
+"""What the commands share: writing to stdout, warnings, the input, rendering a report, gates, progress."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import _silence_stdout
+
+
+class Writer:
+    """Writes results to stdout; a reader that stops early (`| head -1`) is not an error."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.closed = True
+            _silence_stdout()
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+
+def warn(messages, quiet: bool) -> None:
+    if quiet:
+        return
+    for message in dict.fromkeys(messages):
+        click.echo(f"Warning: {message}", err=True)
+
+
+def input_data(files: tuple[str, ...]) -> list[str]:
+    """The files named, or standard input when none is named and something is piped in."""
+    from ..errors import UsageProblem
+
+    if files:
+        return list(files)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageProblem("No input: name a CSV, TSV or Parquet file, or pipe one into standard input (use - for stdin).")
+    return ["-"]
+
+
+def stdin_stream():
+    return getattr(sys.stdin, "buffer", sys.stdin)
+
+
+def column_specs(pred, target, extra_inputs) -> dict:
+    from ..plan import parse_inputs
+
+    specs = parse_inputs(extra_inputs)
+    specs.update({"pred": pred or specs.get("pred"), "target": target or specs.get("target")})
+    return specs
+
+
+def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False, quiet: bool = False) -> None:
+    """Render a compute or diff report in the chosen format to stdout (and the step summary)."""
+    from ..model import DiffReport
+    from ..render import machine, table
+
+    is_diff = isinstance(compute_like, DiffReport)
+    out = Writer()
+    if fmt == "table":
+        if is_diff:
+            table.render_diff(compute_like, file=out, checks=checks)
+        else:
+            table.render_compute(compute_like, file=out, checks=checks, top=top)
+    elif fmt == "json":
+        out.write(machine.diff_json(compute_like, checks) if is_diff else machine.compute_json(compute_like, checks, top))
+    elif fmt == "csv":
+        rows = machine.diff_rows(compute_like) if is_diff else machine.compute_rows(compute_like)
+        out.write(machine.to_csv(rows, machine.DIFF_COLUMNS if is_diff else machine.COMPUTE_COLUMNS))
+    elif fmt == "markdown":
+        out.write(machine.diff_markdown(compute_like, checks) if is_diff else machine.compute_markdown(compute_like, checks))
+    elif fmt == "junit":
+        out.write(machine.junit(checks or [], compute_like.results))
+    if fmt in ("csv",) and checks:
+        for c in checks:
+            click.echo(f"gate {c.expr}: {'pass' if c.passed else 'FAIL'} (value {c.value})", err=True)
+    if summary:
+        write_summary(compute_like, checks, is_diff, quiet)
+
+
+def write_summary(report, checks, is_diff: bool, quiet: bool) -> None:
+    """Append the markdown report to the file GITHUB_STEP_SUMMARY names (GitHub Actions' job summary)."""
+    import os
+
+    from ..render import machine
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        warn(["--summary: GITHUB_STEP_SUMMARY is not set, so no summary was written."], quiet)
+        return
+    text = machine.diff_markdown(report, checks) if is_diff else machine.compute_markdown(report, checks)
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        warn([f"--summary: could not append to {path}: {exc}"], quiet)
+
+
+class ReadProgress:
+    """A progress bar on stderr (rows, bytes, rate, ETA) for runs longer than about a second.
+
+    Only when stderr is a terminal and the CI variable is unset: never in pipes or CI logs.
+    """
+
+    DELAY = 1.0
+
+    def __init__(self, quiet: bool) -> None:
+        import os
+
+        self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+        self.bar = None
+        self.task = None
+        self.started = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        import time
+
+        self.started = time.monotonic()
+        return self.update
+
+    def update(self, rows: int, total_rows: int | None = None, total_bytes: int | None = None) -> None:
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.started < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("reading"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                                TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=sys.stderr),
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("read", total=total_rows, detail="")
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        detail = f"{rows:,} rows"
+        if total_bytes and total_rows:
+            detail += f" · {rows * total_bytes / total_rows / 2**20:,.0f} MiB"
+        detail += f" · {rows / elapsed:,.0f} rows/s"
+        self.bar.update(self.task, completed=rows, total=total_rows, detail=detail)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def parse_gates(expressions, specs, group_by):
+    from ..gates import parse_gate
+
+    labels = [s.label for s in specs]
+    return [parse_gate(expr, labels, list(group_by)) for expr in expressions]
+
+
+def gate_exit(checks) -> None:
+    from ..errors import EXIT_GATE_FAILED
+
+    if any(not c.passed for c in checks):
+        sys.exit(EXIT_GATE_FAILED)
+
+

@@ -1,0 +1,351 @@
+"""The pipeline every run goes through: batches of a source, cache-sized blocks of each batch on a
+thread pool, each block folded straight into mergeable states.
+
+    source.batches -> float_columns (validate) -> group ids -> blocks on the pool:
+        check_block (validate) -> terms -> State per loss, folded into the run's states in block order
+    -> per-row values to --per-row and --top, a batch at a time
+    [second pass, only when needed: set-level gradients and --grad-out need the final totals]
+    -> finish (one Outcome per loss and group) -> Report
+
+Memory holds one batch and the states, whatever the size of the input. NumPy's ufuncs release
+the GIL, so blocks run in parallel on threads; states merge in block order, so the numbers do not
+depend on thread timing.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InputDataError
+from ..model import Report, Result
+from ..plan import LossPlan, Plan
+from ..sinks import RowSink, TopK
+from ..sources import Batch, Source
+from ..validate import (check_block, check_finite, check_weights, check_widths, element_names, float_columns,
+                        probability_columns, probability_warning, role_array)
+from .finish import outcomes, reduce_value
+from .groups import GroupKeys
+from .state import State, local_groups, terms
+
+# Rows per batch read from a source (about 8 MiB per float64 column), and elements per block:
+# a block's temporaries (a few arrays of this many float64) stay inside a core's L2 cache.
+DEFAULT_BATCH_ROWS = 1 << 20
+BLOCK_ELEMENTS = 1 << 15
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def pool() -> ThreadPoolExecutor:
+    """The one thread pool, sized to the cores this process may use."""
+    global _POOL
+    if _POOL is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        _POOL = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="losscli")
+    return _POOL
+
+
+@dataclass
+class Options:
+    reduction: str = "mean"
+    with_grad: bool = False
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    block_rows: int | None = None  # None: BLOCK_ELEMENTS over the widest loss's width
+    top: int | None = None
+    per_row: RowSink | None = None
+    grad_out: RowSink | None = None
+    progress: Callable[[int, int | None, int | None], None] | None = None  # rows read, rows and bytes expected
+
+
+def block_spans(rows: int, block_rows: int) -> list[tuple[int, int]]:
+    return [(start, min(rows, start + block_rows)) for start in range(0, rows, block_rows)]
+
+
+def run_blocks(function, spans: list[tuple[int, int]]) -> list:
+    """function(start, stop) for every span, on the pool when there are several; results in span order."""
+    if len(spans) == 1:
+        return [function(*spans[0])]
+    return list(pool().map(lambda span: function(*span), spans))
+
+
+@dataclass
+class BatchArrays:
+    """A batch's numeric columns as float64 and each row's group id, shared by every loss and block."""
+
+    batch: Batch
+    columns: dict[str, np.ndarray]
+    codes: np.ndarray | None
+    weight: np.ndarray | None
+
+    def inputs(self, lp: LossPlan, start: int, stop: int) -> dict[str, np.ndarray]:
+        return {role: role_array(self.columns, cols, start, stop) for role, cols in lp.columns.items()}
+
+
+@dataclass
+class Accumulator:
+    """What pass 1 keeps of the rows it has seen. Mergeable, so partitions of a cluster add up too."""
+
+    plan: Plan
+    options: Options
+    grouping: GroupKeys | None = None
+    states: list[State | None] = field(default_factory=list)
+    rows: int = 0
+    weight_total: float = 0.0
+    unit: list[dict[str, np.ndarray]] = field(default_factory=list)  # role -> element columns all in [0, 1] so far
+    elements: list[dict[str, list[str]]] = field(default_factory=list)  # role -> element names
+    tops: list[TopK] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.plan.losses)
+        self.states = [None] * n
+        self.unit = [{} for _ in range(n)]
+        self.elements = [{} for _ in range(n)]
+        if self.plan.group_by and self.grouping is None:
+            self.grouping = GroupKeys(self.plan.group_by)
+        if self.options.top:
+            self.tops = [TopK(self.options.top) for _ in range(n)]
+
+    @property
+    def groups(self) -> int:
+        return self.grouping.count if self.grouping is not None else 1
+
+    def block_rows(self, arrays: dict[str, np.ndarray]) -> int:
+        if self.options.block_rows:
+            return self.options.block_rows
+        widest = max((sum(1 if arrays[c].ndim == 1 else arrays[c].shape[1] for c in cols)
+                      for lp in self.plan.losses for cols in lp.columns.values()), default=1)
+        return max(256, BLOCK_ELEMENTS // max(1, widest))
+
+    def prepare(self, batch: Batch) -> BatchArrays:
+        columns = float_columns(batch, self.plan.numeric)
+        for i, lp in enumerate(self.plan.losses):
+            check_widths(lp, columns)
+            if not self.elements[i]:
+                self.elements[i] = {role: element_names(cols, columns) for role, cols in lp.columns.items()}
+        codes = self.grouping.ids(batch) if self.grouping is not None else None
+        weight = columns[self.plan.weight] if self.plan.weight else None
+        return BatchArrays(batch, columns, codes, weight)
+
+    def add(self, batch: Batch) -> None:
+        """Pass 1 over one batch: validate, evaluate every loss block by block, fold into the states."""
+        data = self.prepare(batch)
+        want_rows = self.options.per_row is not None or self.tops is not None
+
+        def fold(start: int, stop: int):
+            for name in self.plan.numeric:
+                check_finite(name, data.columns[name][start:stop], batch, start)
+            w = None
+            if data.weight is not None:
+                w = data.weight[start:stop]
+                check_weights(self.plan.weight, w, batch, start)
+            ids, inverse = (np.zeros(1, dtype=np.intp), None) if data.codes is None else local_groups(data.codes[start:stop])
+            parts = []
+            for i, lp in enumerate(self.plan.losses):
+                inputs = data.inputs(lp, start, stop)
+                check_block(lp, inputs, self.elements[i], batch, start)
+                t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None,
+                          self.options.with_grad and lp.loss.per != "set")
+                state = State.of(t, inputs[lp.first].shape[1], inverse, ids.size)
+                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None))
+            return ids, parts
+
+        spans = block_spans(batch.rows, self.block_rows(data.columns))
+        per_row: list[list[np.ndarray]] = [[] for _ in self.plan.losses]
+        groups = self.groups
+        for ids, parts in run_blocks(fold, spans):
+            for i, (state, unit, values) in enumerate(parts):
+                if self.states[i] is None:
+                    self.states[i] = state.empty(groups)
+                self.states[i] = self.states[i].resized(groups)
+                self.states[i].fold(state, ids)
+                for role, flags in unit.items():
+                    self.unit[i][role] = flags if role not in self.unit[i] else self.unit[i][role] & flags
+                if values is not None:
+                    per_row[i].append(values)
+        if data.weight is not None:
+            self.weight_total += float(data.weight.sum())
+        if want_rows:
+            self._rows_out(batch, [np.concatenate(v) if v else None for v in per_row])
+        self.rows += batch.rows
+
+    def _rows_out(self, batch: Batch, per_row: list[np.ndarray | None]) -> None:
+        keep = batch.data.select(self.plan.keep) if self.plan.keep else None
+        if self.tops is not None:
+            keep_table = pa.Table.from_batches([keep]) if keep is not None else None
+            for top, values in zip(self.tops, per_row):
+                if values is not None:
+                    top.offer(values, batch.first, keep_table)
+        if self.options.per_row is not None:
+            columns = key_columns(batch, keep)
+            for lp, values in zip(self.plan.losses, per_row):
+                if values is not None:
+                    columns[lp.label] = pa.array(values)
+            self.options.per_row.write(pa.table(columns))
+
+    def merge(self, other: "Accumulator") -> None:
+        """Add another partition's rows (group ids of ``other`` are mapped onto this one's)."""
+        ids = self.grouping.remap(other.grouping) if self.grouping is not None else np.zeros(1, dtype=np.intp)
+        for i, state in enumerate(other.states):
+            if state is None:
+                continue
+            if self.states[i] is None:
+                self.states[i] = state.empty(self.groups)
+            self.states[i] = self.states[i].resized(self.groups)
+            self.states[i].fold(state, ids[: state.groups])
+            for role, flags in other.unit[i].items():
+                self.unit[i][role] = flags if role not in self.unit[i] else self.unit[i][role] & flags
+            if not self.elements[i]:
+                self.elements[i] = other.elements[i]
+        self.rows += other.rows
+        self.weight_total += other.weight_total
+
+
+def key_columns(batch: Batch, keep) -> dict[str, pa.Array]:
+    """The 1-based row number and the --keep columns of a batch, the first columns of every per-row output."""
+    columns = {"row": pa.array(np.arange(batch.first + 1, batch.first + batch.rows + 1, dtype=np.int64))}
+    if keep is not None:
+        for name in keep.schema.names:
+            if name == "row":
+                continue
+            columns[name] = keep.column(name)
+    return columns
+
+
+# ----------------------------------------------------------------------------- the second pass
+
+
+def needs_second_pass(plan: Plan, options: Options) -> bool:
+    return options.grad_out is not None or (options.with_grad and any(lp.loss.per == "set" for lp in plan.losses))
+
+
+def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
+    """Gradients that need the final totals: set-level gradient summaries and the --grad-out rows.
+
+    Returns, per loss, the gradient state of the whole set for a set-level loss (the state of its
+    groups gets its gradient fields in place), None for the others.
+    """
+    plan, options = acc.plan, acc.options
+    set_grad = [options.with_grad and lp.loss.per == "set" for lp in plan.losses]
+    overall_totals, scales = [], []
+    for i, lp in enumerate(plan.losses):
+        whole = acc.states[i].overall()
+        overall_totals.append(whole.total[0])
+        scales.append(reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)[1])
+        if set_grad[i] and acc.grouping is not None:
+            acc.states[i].grad_sq = np.zeros(acc.groups)
+            acc.states[i].grad_sum = np.zeros(acc.groups)
+            acc.states[i].grad_absmax = np.zeros(acc.groups)
+    whole_grads = [State(grad_sq=np.zeros(1), grad_sum=np.zeros(1), grad_absmax=np.zeros(1)) if s else None
+                   for s in set_grad]
+    for batch in source.batches(plan.projection, options.batch_rows, plan.text):
+        data = acc.prepare(batch)
+
+        def gradients(start: int, stop: int):
+            w = None if data.weight is None else data.weight[start:stop]
+            ids, inverse = (None, None) if data.codes is None else local_groups(data.codes[start:stop])
+            out = []
+            for i, lp in enumerate(plan.losses):
+                if not (set_grad[i] or options.grad_out is not None):
+                    out.append((None, None, None))
+                    continue
+                inputs = data.inputs(lp, start, stop)
+                if lp.loss.per == "set":
+                    g = np.asarray(lp.loss.grad(**inputs, totals=overall_totals[i], **lp.params), dtype=np.float64)
+                    whole = State.of_grad(g) if set_grad[i] else None
+                    by_group = None
+                    if set_grad[i] and ids is not None:
+                        per_row_totals = acc.states[i].total[data.codes[start:stop]]
+                        g_group = lp.loss.grad(**inputs, totals=per_row_totals, **lp.params)
+                        by_group = State.of_grad(np.asarray(g_group, dtype=np.float64), inverse, ids.size)
+                    out.append((whole, by_group, g))
+                else:
+                    t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None, with_grad=True)
+                    out.append((None, None, t.grad * scales[i]))
+            return ids, out
+
+        spans = block_spans(batch.rows, acc.block_rows(data.columns))
+        grads: list[list[np.ndarray]] = [[] for _ in plan.losses]
+        for ids, out in run_blocks(gradients, spans):
+            for i, (whole, by_group, g) in enumerate(out):
+                if whole is not None:
+                    whole_grads[i].fold(whole, np.zeros(1, dtype=np.intp))
+                if by_group is not None:
+                    acc.states[i].fold(by_group, ids)
+                if g is not None and options.grad_out is not None:
+                    grads[i].append(g)
+        if options.grad_out is not None:
+            keep = batch.data.select(plan.keep) if plan.keep else None
+            columns = key_columns(batch, keep)
+            for i, lp in enumerate(plan.losses):
+                g = np.concatenate(grads[i])
+                for k, name in enumerate(acc.elements[i][lp.first]):
+                    columns[f"grad[{lp.label}][{name}]"] = pa.array(g[:, k])
+            options.grad_out.write(pa.table(columns))
+    return whole_grads
+
+
+# ----------------------------------------------------------------------------- the whole run
+
+
+def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> Report:
+    """Every loss's overall result, then its groups' in key order."""
+    plan, options = acc.plan, acc.options
+    if plan.weight and acc.weight_total <= 0:
+        raise InputDataError(f"--weight column {plan.weight!r} is zero on every row, so no weighted mean exists.")
+    order, keys = acc.grouping.sorted() if acc.grouping is not None else (None, [])
+    results, warnings = [], list(plan.warnings)
+    for i, lp in enumerate(plan.losses):
+        state = acc.states[i]
+        whole_state = state.overall() if acc.grouping is not None else state.copy()
+        if whole_grads and whole_grads[i] is not None:
+            whole_state.grad_sq, whole_state.grad_sum, whole_state.grad_absmax = (
+                whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
+        signature = lp.spec.signature(options.reduction)
+
+        def result(outcome, group):
+            return Result(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=options.reduction,
+                          value=outcome.value, n=outcome.rows, grad=outcome.grad, signature=signature, group=group,
+                          columns={role: list(cols) for role, cols in lp.columns.items()})
+
+        results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None))
+        if acc.grouping is not None:
+            per_group = outcomes(lp.loss, lp.params, state.resized(acc.groups).reordered(order), options.reduction)
+            results.extend(result(o, key) for o, key in zip(per_group, keys))
+        if acc.rows > 1:
+            for role, flags in acc.unit[i].items():
+                inside = [name for name, flag in zip(acc.elements[i][role], flags) if flag]
+                if inside:
+                    warnings.append(probability_warning(lp, role, inside[0]))
+    top = None
+    if acc.tops is not None:
+        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per != "set"}
+    return Report(sources=list(plan.sources), rows=acc.rows, results=results, warnings=list(dict.fromkeys(warnings)),
+                  group_by=list(plan.group_by), reduction=options.reduction, top=top)
+
+
+def run(source: Source, plan: Plan, options: Options) -> Report:
+    """Read the source once (twice when a second pass is needed) and return the report."""
+    two_passes = needs_second_pass(plan, options)
+    if two_passes:
+        source = source.rewindable()
+    acc = Accumulator(plan, options)
+    sinks = [s for s in (options.per_row, options.grad_out) if s is not None]
+    try:
+        for batch in source.batches(plan.projection, options.batch_rows, plan.text):
+            acc.add(batch)
+            if options.progress:
+                options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+        whole_grads = second_pass(source, acc) if two_passes else None
+        report = finish(acc, whole_grads)
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    for sink in sinks:
+        sink.close()
+    return report

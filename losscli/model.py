@@ -1,0 +1,111 @@
+"""The results of a run as plain data: what compute and diff return and what every renderer reads."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def plain_param(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [plain_param(v) for v in value]
+    return value
+
+
+def json_number(value: float | None) -> float | None:
+    """JSON has no NaN or infinity; a value that is not finite is written as null."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+@dataclass
+class Result:
+    """One loss's value (and gradient summary) over all rows, or over one group of --group-by."""
+
+    label: str
+    loss: str
+    params: dict[str, Any]
+    reduction: str
+    value: float
+    n: int
+    grad: dict[str, float] | None
+    signature: str
+    group: dict[str, Any] | None = None
+    columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
+            "reduction": self.reduction, "value": json_number(self.value), "n": self.n,
+            "grad": None if self.grad is None else {k: json_number(v) for k, v in self.grad.items()},
+            "group": self.group, "columns": self.columns, "signature": self.signature,
+        }
+
+
+@dataclass
+class Report:
+    """Everything `losscli compute` computed: results in loss order, each loss's overall result before its groups."""
+
+    sources: list[str]
+    rows: int
+    results: list[Result]
+    warnings: list[str] = field(default_factory=list)
+    group_by: list[str] = field(default_factory=list)
+    reduction: str = "mean"
+    top: dict[str, list[dict]] | None = None
+
+    def overall(self, label: str) -> Result:
+        return next(r for r in self.results if r.label == label and r.group is None)
+
+    def to_frame(self):
+        """One row per result: label, loss, group columns, value, n and the gradient summary."""
+        import pandas as pd
+
+        rows = []
+        for r in self.results:
+            row = {"label": r.label, "loss": r.loss, **{c: (r.group or {}).get(c) for c in self.group_by},
+                   "value": r.value, "n": r.n}
+            if r.grad is not None:
+                row.update({f"grad_{k}": v for k, v in r.grad.items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class DiffResult:
+    label: str
+    loss: str
+    params: dict
+    reduction: str
+    baseline: float
+    candidate: float
+    delta: float
+    rel_delta: float | None
+    ci: tuple[float, float]
+    n: int
+    signature: str
+
+    @property
+    def value(self) -> float:
+        return self.candidate
+
+    group = None
+
+    def as_json(self) -> dict:
+        return {
+            "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
+            "reduction": self.reduction, "baseline": json_number(self.baseline), "candidate": json_number(self.candidate),
+            "value": json_number(self.candidate), "delta": json_number(self.delta),
+            "rel_delta": None if self.rel_delta is None else json_number(self.rel_delta),
+            "ci": [json_number(self.ci[0]), json_number(self.ci[1])], "n": self.n, "signature": self.signature,
+        }
+
+
+@dataclass
+class DiffReport:
+    sources: list[str]
+    rows: int
+    results: list[DiffResult]
+    warnings: list[str]
+    bootstrap: int
+    seed: int

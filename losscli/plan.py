@@ -1,0 +1,178 @@
+"""The plan of a run: every role, weight, group and key column resolved once against the schema, before reading.
+
+A column spec is a name (``pred``), a comma-separated list (``p0,p1,p2``) or a glob (``logit_*``);
+columns matched by a glob keep the order they have in the file. A list column (Parquet, or a 2-D
+array in memory) counts as one column per element, so an embedding stored as a vector can be named
+directly. The plan also says which columns to read at all (the projection), which of them are
+numbers, and which are keys to be read as text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from .catalogue.base import Loss, Role
+from .errors import InputDataError, UsageProblem
+from .spec import LossSpec
+
+ROLE_OPTIONS = {"pred": "--pred", "target": "--target"}
+
+
+def option_for(role: str) -> str:
+    return ROLE_OPTIONS.get(role, f"--input {role}=")
+
+
+def match(columns: list[str], spec: str) -> list[str]:
+    """The columns a spec names, in spec order for lists and file order for globs; [] if any part matches none."""
+    chosen: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if any(ch in part for ch in "*?["):
+            found = [c for c in columns if fnmatch.fnmatchcase(c, part)]
+        else:
+            found = [part] if part in columns else []
+        if not found:
+            return []
+        chosen.extend(c for c in found if c not in chosen)
+    return chosen
+
+
+def resolve(schema: pa.Schema, sources: list[str], spec: str | None, role: Role, option: str) -> list[str]:
+    """Columns for one role: the user's spec, else the first default that exists."""
+    columns = schema.names
+    if spec:
+        chosen = match(columns, spec)
+        if chosen:
+            return chosen
+        missing = [p.strip() for p in spec.split(",") if p.strip() and not match(columns, p.strip())]
+        guesses = difflib.get_close_matches(missing[0] if missing else spec, columns, n=3)
+        hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
+        raise InputDataError(
+            f"{option} {spec!r}: no column {', '.join(repr(m) for m in missing) or repr(spec)} in {', '.join(sources)}.{hint} "
+            f"The columns are: {', '.join(columns)}."
+        )
+    for default in role.defaults:
+        chosen = match(columns, default)
+        if chosen:
+            return chosen
+    looked = ", ".join(role.defaults) if role.defaults else "(no default names)"
+    raise InputDataError(
+        f"No {role.name} column: {option} was not given and none of the default names exists ({looked}) "
+        f"in {', '.join(sources)}. The columns are: {', '.join(columns)}. Name them with {option} COLS."
+    )
+
+
+def is_vector(kind: pa.DataType) -> bool:
+    return pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind)
+
+
+@dataclass
+class LossPlan:
+    """One loss of the run and the columns of each of its inputs."""
+
+    spec: LossSpec
+    columns: dict[str, list[str]]  # role name -> column names, in order
+
+    @property
+    def loss(self) -> Loss:
+        return self.spec.loss
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def params(self) -> dict:
+        return self.spec.params
+
+    @property
+    def first(self) -> str:
+        """The role the gradient is taken with respect to (pred, or anchor for triplet)."""
+        return self.loss.inputs[0].name
+
+
+@dataclass
+class Plan:
+    losses: list[LossPlan]
+    sources: list[str]
+    weight: str | None = None
+    group_by: list[str] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def numeric(self) -> list[str]:
+        """Columns read as float64: every role's, and the weight's."""
+        names = [c for lp in self.losses for cols in lp.columns.values() for c in cols]
+        if self.weight:
+            names.append(self.weight)
+        return list(dict.fromkeys(names))
+
+    @property
+    def text(self) -> frozenset[str]:
+        """Key columns: read as text where the format has no declared types (CSV), unless also numeric."""
+        return frozenset(self.group_by + self.keep) - set(self.numeric)
+
+    @property
+    def projection(self) -> list[str]:
+        return list(dict.fromkeys(self.numeric + self.group_by + self.keep))
+
+
+def check_roles(losses: list[Loss], specs: dict[str, str | None]) -> None:
+    """Refuse an --input ROLE that none of the requested losses takes (exit 2)."""
+    known = {role.name for loss in losses for role in loss.inputs} | {"pred", "target"}
+    unknown = [role for role, spec in specs.items() if spec and role not in known]
+    if unknown:
+        takes = ", ".join(sorted(known - {"pred", "target"})) or "none besides pred and target"
+        raise UsageProblem(f"--input {unknown[0]}=...: no requested loss has an input called {unknown[0]!r} "
+                           f"(extra inputs of these losses: {takes}).")
+
+
+def make_plan(schema: pa.Schema, sources: list[str], specs: list[LossSpec], columns: dict[str, str | None] | None = None,
+              *, weight: str | None = None, group_by: list[str] | tuple = (), keep: str | list[str] | None = None,
+              reduction: str = "mean") -> Plan:
+    """Resolve every column the run needs against the schema; nothing is read yet."""
+    columns = columns or {}
+    check_roles([s.loss for s in specs], columns)
+    plan = Plan(losses=[], sources=list(sources))
+    for spec in specs:
+        roles = {role.name: resolve(schema, sources, columns.get(role.name), role, option_for(role.name))
+                 for role in spec.loss.inputs}
+        plan.losses.append(LossPlan(spec=spec, columns=roles))
+        if weight and not spec.loss.sample_weights:
+            plan.warnings.append(f"Loss {spec.label!r} cannot take sample weights; --weight is ignored for it.")
+        if spec.loss.per == "set" and reduction != "mean":
+            plan.warnings.append(f"Loss {spec.label!r} is defined on the whole set; --reduction {reduction} does not change it.")
+    if weight:
+        names = resolve(schema, sources, weight, Role("weight", "sample weights"), "--weight")
+        if len(names) != 1:
+            raise InputDataError(f"--weight {weight!r} names {len(names)} columns ({', '.join(names)}); give exactly one.")
+        plan.weight = names[0]
+    plan.group_by = list(dict.fromkeys(
+        c for spec in group_by for c in resolve(schema, sources, spec, Role("group", "group key"), "--group-by")))
+    for name in plan.group_by:
+        kind = schema.field(name).type
+        if is_vector(kind) or pa.types.is_struct(kind) or pa.types.is_map(kind):
+            raise InputDataError(f"--group-by column {name!r} holds {kind} values, which cannot be group keys. "
+                                 "Group by a column of numbers, text or dates.")
+    if keep:
+        specs_ = [keep] if isinstance(keep, str) else list(keep)
+        plan.keep = list(dict.fromkeys(
+            c for spec in specs_ for c in resolve(schema, sources, spec, Role("keep", "key columns"), "--keep")))
+    return plan
+
+
+def parse_inputs(items: tuple[str, ...]) -> dict[str, str]:
+    """``--input var=sigma2 --input anchor=a_*`` to {"var": "sigma2", "anchor": "a_*"}."""
+    roles: dict[str, str] = {}
+    for item in items:
+        role, eq, spec = item.partition("=")
+        if not eq or not role.strip() or not spec.strip():
+            raise UsageProblem(f"--input {item!r}: expected ROLE=COLS, for example --input var=variance.")
+        roles[role.strip()] = spec.strip()
+    return roles
