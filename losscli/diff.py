@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .engine.finish import reduce_value
-from .engine.run import Accumulator, Options, finish
+from .engine.pipeline import Accumulator, Options, finish
 from .errors import InputDataError
 from .model import DiffReport, DiffResult
 from .plan import Plan, make_plan

@@ -278,14 +278,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sigmoid(x) and sigmoid(-x) from one exp; each keeps full precision (1 - sigmoid(x) would not)."""
-    e = np.exp(-np.abs(x))
-    near, far = 1.0 / (1.0 + e), e / (1.0 + e)
-    positive = x >= 0
-    return np.where(positive, near, far), np.where(positive, far, near)
-
-
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log(sigmoid(x)) = -(max(-x, 0) + log1p(exp(-|x|))), exact for logits of either sign and size."""
     return -(np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, sigmoid_pair, target_role
+from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role
 
 PROBS = pred_role(
     "probabilities of the positive class, one column per label", PROBABILITY,
@@ -56,26 +56,37 @@ def bce_grad(pred, target, *, compat="torch"):
     return np.where(inside, (p - target) / (p * (1.0 - p)), 0.0)
 
 
+def _logit_parts(x):
+    """softplus(-|x|) = log1p(exp(-|x|)), sigmoid(x) and sigmoid(-x), all from one exp.
+
+    What every logit loss's value and gradient share. Each sigmoid keeps full precision
+    (1 - sigmoid(x) would be 0 for x > 37).
+    """
+    e = np.exp(-np.abs(x))
+    near = 1.0 / (1.0 + e)
+    far = e * near
+    positive = x >= 0
+    return np.log1p(e), np.where(positive, near, far), np.where(positive, far, near)
+
+
+def _bce_of_logits(pred, target, softplus, pos_weight):
+    # -log sigmoid(+-x) = max(-+x, 0) + log1p(exp(-|x|)): both terms share one exp and log1p,
+    # and neither is formed by subtraction, which would cancel for confident logits
+    return pos_weight * target * (np.maximum(-pred, 0.0) + softplus) + (1.0 - target) * (np.maximum(pred, 0.0) + softplus)
+
+
 def bce_logits(pred, target, *, pos_weight=1.0):
     """-(w y log sigmoid(x) + (1 - y) log sigmoid(-x)); torch BCEWithLogitsLoss."""
-    # log sigmoid(+-x) = -(max(-+x, 0) + log1p(exp(-|x|))): both terms share one exp and log1p,
-    # and neither is formed by subtraction, which would cancel for confident logits
-    shared = np.log1p(np.exp(-np.abs(pred)))
-    log_p, log_q = -(np.maximum(-pred, 0.0) + shared), -(np.maximum(pred, 0.0) + shared)
-    return -(pos_weight * target * log_p + (1.0 - target) * log_q)
+    return _bce_of_logits(pred, target, np.log1p(np.exp(-np.abs(pred))), pos_weight)
+
+
+def bce_logits_value_and_grad(pred, target, *, pos_weight=1.0):
+    softplus, p, p_neg = _logit_parts(pred)
+    return _bce_of_logits(pred, target, softplus, pos_weight), (1.0 - target) * p - pos_weight * target * p_neg
 
 
 def bce_logits_grad(pred, target, *, pos_weight=1.0):
-    p, p_neg = sigmoid_pair(pred)
-    return (1.0 - target) * p - pos_weight * target * p_neg
-
-
-def _focal_parts(pred, target, gamma):
-    """sigmoid(x), sigmoid(-x) and q = 1 - p_t = p (1 - y) + (1 - p) y, each without cancellation."""
-    # 1 - p is taken as sigmoid(-x), not 1 - sigmoid(x), which is 0 for x > 37
-    p, p_neg = sigmoid_pair(pred)
-    q = p * (1.0 - target) + p_neg * target
-    return p, p_neg, q
+    return bce_logits_value_and_grad(pred, target, pos_weight=pos_weight)[1]
 
 
 def _alpha_t(target, alpha, compat="torch"):
@@ -94,19 +105,28 @@ def focal(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
     p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y),
     and alpha < 0 switches alpha_t off (torchvision.ops.sigmoid_focal_loss).
     """
-    _, _, q = _focal_parts(pred, target, gamma)
-    return _alpha_t(target, alpha, compat) * q**gamma * bce_logits(pred, target)
+    # q = 1 - p_t = p (1 - y) + (1 - p) y with 1 - p taken as sigmoid(-x), so it never cancels
+    softplus, p, p_neg = _logit_parts(pred)
+    q = p * (1.0 - target) + p_neg * target
+    return _alpha_t(target, alpha, compat) * q**gamma * _bce_of_logits(pred, target, softplus, 1.0)
 
 
-def focal_grad(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
-    p, p_neg, q = _focal_parts(pred, target, gamma)
-    ce = bce_logits(pred, target)
+def focal_value_and_grad(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
+    softplus, p, p_neg = _logit_parts(pred)
+    q = p * (1.0 - target) + p_neg * target
+    ce = _bce_of_logits(pred, target, softplus, 1.0)
+    weight = _alpha_t(target, alpha, compat)
+    modulator = q**gamma
     # d q / dx = (1 - 2y) p (1 - p); d q^gamma / dx = gamma q^(gamma-1) (1 - 2y) p (1 - p).
     # Where q = 0 (a saturated, correct prediction) the product's limit is 0 for every gamma > 0,
     # while q^(gamma-1) alone is infinite for gamma < 1; so that point is set to 0 explicitly.
     with np.errstate(divide="ignore", invalid="ignore"):
         modulator_slope = np.where(q > 0, gamma * q ** (gamma - 1.0) * (1.0 - 2.0 * target) * p * p_neg, 0.0)
-    return _alpha_t(target, alpha, compat) * ((p - target) * q**gamma + ce * modulator_slope)
+    return weight * modulator * ce, weight * ((p - target) * modulator + ce * modulator_slope)
+
+
+def focal_grad(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
+    return focal_value_and_grad(pred, target, gamma=gamma, alpha=alpha, compat=compat)[1]
 
 
 def varifocal(pred, target, *, alpha=0.75, gamma=2.0):
@@ -156,7 +176,7 @@ BCE = Loss(
 BCE_LOGITS = Loss(
     name="bce_logits", family="classification", summary="Binary cross-entropy on logits (sigmoid built in).",
     formula="-(w y log s(x) + (1 - y) log(1 - s(x))), s = sigmoid",
-    inputs=(LOGITS, LABELS), value=bce_logits, grad=bce_logits_grad,
+    inputs=(LOGITS, LABELS), value=bce_logits, grad=bce_logits_grad, value_and_grad=bce_logits_value_and_grad,
     params=(Param("pos_weight", 1.0, "weight of the positive term, for imbalanced labels (negatives/positives is a "
                   "common choice)", low=0.0),),
     explain=Explain(
@@ -172,7 +192,7 @@ BCE_LOGITS = Loss(
 FOCAL = Loss(
     name="focal", family="classification", summary="Sigmoid focal loss: BCE down-weighted on easy examples.",
     formula="alpha_t (1 - p_t)^gamma BCE(x, y), p = sigmoid(x)",
-    inputs=(LOGITS, LABELS), value=focal, grad=focal_grad,
+    inputs=(LOGITS, LABELS), value=focal, grad=focal_grad, value_and_grad=focal_value_and_grad,
     params=(
         Param("gamma", 2.0, "focusing strength: how fast easy examples (p_t near 1) are down-weighted", low=0.0),
         Param("alpha", 0.25, "weight of positives (1 - alpha for negatives); a negative value turns the weighting off",

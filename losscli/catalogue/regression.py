@@ -20,6 +20,11 @@ def squared_error_grad(pred, target):
     return 2.0 * (pred - target)
 
 
+def squared_error_value_and_grad(pred, target):
+    r = pred - target
+    return r * r, 2.0 * r
+
+
 def absolute_error(pred, target):
     """|p - y|, as torch L1Loss elementwise."""
     return np.abs(pred - target)
@@ -249,7 +254,7 @@ _RESIDUAL = "pred and target are real numbers, one target column per prediction 
 MSE = Loss(
     name="mse", family="regression", summary="Mean squared error.",
     formula="mean (p - y)^2",
-    inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad,
+    inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad, value_and_grad=squared_error_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="2 (p - y) per element, divided by the number of elements for the mean.",
@@ -263,7 +268,8 @@ MSE = Loss(
 RMSE = Loss(
     name="rmse", family="regression", summary="Root mean squared error.",
     formula="sqrt(mean (p - y)^2)",
-    inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad, finish="sqrt",
+    inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad, value_and_grad=squared_error_value_and_grad,
+    finish="sqrt",
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="(p - y) / (N * rmse) per element, N the number of elements; taken as 0 when every residual is 0 (the square root has no derivative there).",

@@ -1,5 +1,5 @@
 """The engine: batches to blocks to mergeable states to reported numbers (see run.py for the pipeline)."""
 
-from .run import DEFAULT_BATCH_ROWS, Accumulator, Options, run
+from .pipeline import DEFAULT_BATCH_ROWS, Accumulator, Options, run
 
 __all__ = ["DEFAULT_BATCH_ROWS", "Accumulator", "Options", "run"]

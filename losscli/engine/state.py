@@ -60,7 +60,7 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
         if with_grad:
             grad = loss.grad(**arrays, **params)
     values = np.asarray(values, dtype=np.float64)
-    row_sum = values.sum(axis=1) if values.ndim == 2 else values
+    row_sum = values if values.ndim == 1 else values[:, 0] if values.shape[1] == 1 else values.sum(axis=1)
     if loss.norm is not None:
         denom = np.asarray(loss.norm(**arrays, **params), dtype=np.float64)
     else:
@@ -143,11 +143,13 @@ class State:
     @classmethod
     def of_grad(cls, g: np.ndarray, inverse: np.ndarray | None = None, groups: int = 1) -> "State":
         """The gradient fields alone, from a block's (n, c) gradient: sum of squares, sum, largest |g|."""
-        sq, total = np.einsum("ij,ij->i", g, g), g.sum(axis=1)
-        absmax = np.abs(g).max(axis=1) if g.size else np.zeros(g.shape[0])
         if inverse is None:
-            return cls(grad_sq=np.array([sq.sum()]), grad_sum=np.array([total.sum()]),
-                       grad_absmax=np.array([absmax.max() if absmax.size else 0.0]))
+            flat = g.ravel()
+            return cls(grad_sq=np.array([np.dot(flat, flat)]), grad_sum=np.array([flat.sum()]),
+                       grad_absmax=np.array([np.abs(flat).max() if flat.size else 0.0]))
+        sq = np.einsum("ij,ij->i", g, g)
+        total = g[:, 0] if g.shape[1] == 1 else g.sum(axis=1)
+        absmax = np.abs(g).max(axis=1) if g.size else np.zeros(g.shape[0])
         biggest = np.zeros(groups)
         np.maximum.at(biggest, inverse, absmax)
         return cls(grad_sq=np.bincount(inverse, weights=sq, minlength=groups),
