@@ -83,15 +83,42 @@ class Source:
         """The rows expected, for a progress bar: exact where known, else from the file's size."""
         return self.total_rows
 
+    def partitions(self) -> list["Part"]:
+        """Picklable pieces that can be read on their own, in order (the partitions of a cluster run)."""
+        raise NotImplementedError
+
+
+@dataclass
+class Part:
+    """A piece of a source that a cluster worker opens itself: what to open, never the rows."""
+
+    kind: str  # "parquet", "csv" or "table"
+    name: str
+    path: str | None = None
+    delimiter: str = ","
+    row_groups: list[int] | None = None
+    offset: int = 0
+    table: pa.Table | None = None
+
+    def open(self) -> Source:
+        if self.kind == "parquet":
+            return ParquetSource(self.path, self.name, row_groups=self.row_groups, offset=self.offset)
+        if self.kind == "csv":
+            return CsvSource(self.path, self.delimiter, self.name)
+        return ArrowSource(self.table, self.name, offset=self.offset)
+
 
 # ----------------------------------------------------------------------------- files
 
 
 class ParquetSource(Source):
-    def __init__(self, path: str, name: str | None = None) -> None:
+    # a cluster partition holds a few row groups: about this many rows
+    PARTITION_ROWS = 4 << 20
+
+    def __init__(self, path: str, name: str | None = None, row_groups: list[int] | None = None, offset: int = 0) -> None:
         import pyarrow.parquet as pq
 
-        self.path, self.names = path, [name or path]
+        self.path, self.names, self.row_groups, self.offset = path, [name or path], row_groups, offset
         try:
             self._metadata = pq.ParquetFile(path).metadata
             self.schema = pq.ParquetFile(path).schema_arrow
@@ -100,26 +127,38 @@ class ParquetSource(Source):
 
     @property
     def total_rows(self) -> int:
+        if self.row_groups is not None:
+            return sum(self._metadata.row_group(g).num_rows for g in self.row_groups)
         return self._metadata.num_rows
 
     @property
     def total_bytes(self) -> int | None:
-        return os.path.getsize(self.path) if os.path.isfile(self.path) else None
+        return os.path.getsize(self.path) if os.path.isfile(self.path) and self.row_groups is None else None
+
+    def partitions(self) -> list[Part]:
+        parts, groups, rows, offset = [], [], 0, 0
+        for g in range(self._metadata.num_row_groups):
+            groups.append(g)
+            rows += self._metadata.row_group(g).num_rows
+            if rows >= self.PARTITION_ROWS or g == self._metadata.num_row_groups - 1:
+                parts.append(Part("parquet", self.names[0], self.path, row_groups=groups, offset=offset))
+                groups, offset, rows = [], offset + rows, 0
+        return parts
 
     def batches(self, columns, batch_rows, text=frozenset()):
         import pyarrow.parquet as pq
 
-        name, offset = self.names[0], 0
+        name, offset = self.names[0], self.offset
         try:
             # pre_buffer off: with it on, pyarrow was seen to keep growing memory with the file
             reader = pq.ParquetFile(self.path, pre_buffer=False)
-            for record in reader.iter_batches(batch_size=batch_rows, columns=list(columns)):
+            for record in reader.iter_batches(batch_size=batch_rows, columns=list(columns), row_groups=self.row_groups):
                 if record.num_rows:
                     yield Batch(record, name, offset, offset)
                     offset += record.num_rows
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputDataError(f"{name} could not be read as Parquet: {exc}. Check that the file is complete.") from None
-        if offset == 0:
+        if offset == self.offset and self.row_groups is None:
             raise InputDataError(f"{name} has no rows.")
 
 
@@ -173,6 +212,9 @@ class CsvSource(Source):
     def estimated_rows(self) -> int | None:
         size = self.total_bytes
         return None if size is None else max(1, size // self._row_bytes)
+
+    def partitions(self) -> list[Part]:
+        return [Part("csv", self.names[0], self.path, delimiter=self.delimiter)]
 
     def batches(self, columns, batch_rows, text=frozenset()):
         import pyarrow.csv as pacsv
@@ -267,6 +309,9 @@ class StdinSource(Source):
     def total_rows(self):
         return self._inner.total_rows
 
+    def partitions(self) -> list[Part]:
+        return self.rewindable()._inner.partitions()
+
     def batches(self, columns, batch_rows, text=frozenset()):
         return self._inner.batches(columns, batch_rows, text)
 
@@ -295,6 +340,9 @@ class ConcatSource(Source):
     def rewindable(self) -> Source:
         self.sources = [s.rewindable() for s in self.sources]
         return self
+
+    def partitions(self) -> list[Part]:
+        return [part for source in self.sources for part in source.partitions()]
 
     @property
     def total_rows(self):
@@ -327,8 +375,10 @@ class ConcatSource(Source):
 class ArrowSource(Source):
     """An in-memory pyarrow Table (a DataFrame or a dict of arrays is converted to one without copying floats)."""
 
-    def __init__(self, table: pa.Table, name: str = "<memory>") -> None:
-        self.table, self.names, self.schema = table, [name], table.schema
+    PARTITION_ROWS = 1 << 20
+
+    def __init__(self, table: pa.Table, name: str = "<memory>", offset: int = 0) -> None:
+        self.table, self.names, self.schema, self.offset = table, [name], table.schema, offset
         if table.num_rows == 0:
             raise InputDataError(f"{name} has no rows.")
 
@@ -336,8 +386,13 @@ class ArrowSource(Source):
     def total_rows(self) -> int:
         return self.table.num_rows
 
+    def partitions(self) -> list[Part]:
+        step = self.PARTITION_ROWS
+        return [Part("table", self.names[0], table=self.table.slice(start, step), offset=self.offset + start)
+                for start in range(0, self.table.num_rows, step)]
+
     def batches(self, columns, batch_rows, text=frozenset()):
-        offset = 0
+        offset = self.offset
         for record in self.table.select(list(columns)).to_batches(max_chunksize=batch_rows):
             if record.num_rows:
                 yield Batch(record, self.names[0], offset, offset)

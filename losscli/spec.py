@@ -19,6 +19,11 @@ class LossSpec:
     loss: Loss
     params: dict[str, Any]
 
+    def __reduce__(self):
+        # A spec travels (to a cluster's workers) as the text it is labelled with, which parses back to it;
+        # the definition's functions stay behind, each process having the catalogue itself.
+        return parse_spec, (self.label,)
+
     def signature(self, reduction: str) -> str:
         """``focal|gamma=2|alpha=0.25|compat=torch|mean|losscli 0.2.0``: equal signatures, comparable numbers."""
         from . import __version__
