@@ -134,10 +134,12 @@ def _name_differences(baseline: Source, candidate: Source, plan: Plan, columns: 
                          "rows. " + ("Check --on." if on else "Pair the rows with --on KEY if their order differs."))
 
 
-def resample_counts(rng: np.random.Generator, resamples: int) -> np.ndarray:
-    """(resamples, BLOCKS) counts: how often each block is drawn in each resample of BLOCKS draws."""
-    draws = rng.integers(0, BLOCKS, size=(resamples, BLOCKS)) + (np.arange(resamples) * BLOCKS)[:, None]
-    return np.bincount(draws.ravel(), minlength=resamples * BLOCKS).reshape(resamples, BLOCKS).astype(np.float64)
+def resample_counts(rng: np.random.Generator, resamples: int, chunk: int = 128):
+    """(k, BLOCKS) counts, ``chunk`` resamples at a time: how often each block is drawn in a resample of BLOCKS draws."""
+    for start in range(0, resamples, chunk):
+        k = min(chunk, resamples - start)
+        draws = rng.integers(0, BLOCKS, size=(k, BLOCKS)) + (np.arange(k) * BLOCKS)[:, None]
+        yield np.bincount(draws.ravel(), minlength=k * BLOCKS).reshape(k, BLOCKS).astype(np.float64)
 
 
 def _resampled_values(lp, state, counts, reduction: str) -> np.ndarray:
@@ -175,16 +177,19 @@ def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=Non
         _name_differences(baseline.rewindable(), candidate.rewindable(), plans[0], targets, cand_pairs, on)
     report_b = finish(_overall_only(acc_b))
     report_c = finish(_overall_only(acc_c))
-    counts = resample_counts(rng, resamples)
+    states = [(acc_b.states[i].resized(BLOCKS), acc_c.states[i].resized(BLOCKS)) for i in range(len(plans[0].losses))]
+    deltas: list[list[np.ndarray]] = [[] for _ in states]
+    for counts in resample_counts(rng, resamples):  # every loss sees the same resamples, a chunk at a time
+        for i, (lp, (state_b, state_c)) in enumerate(zip(plans[0].losses, states)):
+            deltas[i].append(_resampled_values(lp, state_c, counts, reduction) - _resampled_values(lp, state_b, counts, reduction))
     results = []
     for i, lp in enumerate(plans[0].losses):
         vb, vc = report_b.results[i].value, report_c.results[i].value
         delta = vc - vb
         rel = delta / abs(vb) if vb != 0.0 and np.isfinite(vb) else None
-        state_b, state_c = acc_b.states[i].resized(BLOCKS), acc_c.states[i].resized(BLOCKS)
-        deltas = _resampled_values(lp, state_c, counts, reduction) - _resampled_values(lp, state_b, counts, reduction)
-        deltas = deltas[np.isfinite(deltas)]
-        ci = (float("nan"), float("nan")) if deltas.size == 0 else tuple(float(q) for q in np.quantile(deltas, [0.025, 0.975]))
+        spread = np.concatenate(deltas[i])
+        spread = spread[np.isfinite(spread)]
+        ci = (float("nan"), float("nan")) if spread.size == 0 else tuple(float(q) for q in np.quantile(spread, [0.025, 0.975]))
         results.append(DiffResult(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=reduction,
                                   baseline=vb, candidate=vc, delta=delta, rel_delta=rel, ci=ci,
                                   n=report_c.results[i].n, signature=report_b.results[i].signature))
