@@ -84,7 +84,7 @@ def diff(baseline, candidate, losses, *, pred: str | None = None, target: str | 
          inputs: dict[str, str] | None = None, reduction: str = "mean", on: str | None = None, resamples: int = 1000,
          seed: int = 0, batch_rows: int | None = None, stdin=None) -> DiffReport:
     """Compare a candidate's predictions with a baseline's on the same rows, with paired-bootstrap intervals."""
-    from .diff import diff as run_diff
+    from .comparison import diff as run_diff
 
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})

@@ -143,6 +143,21 @@ def test_value_and_grad_agrees_with_value_and_grad_apart(name, case):
     np.testing.assert_allclose(grad, loss.grad(**arrays, **params), rtol=1e-13, atol=0)
 
 
+SET_LEVEL = [pytest.param(name, cases[0], id=name) for name, cases in sorted(CASES.items()) if CATALOGUE[name].per == "set"]
+
+
+@pytest.mark.parametrize("name,case", SET_LEVEL)
+def test_set_level_value_takes_many_totals_at_once(name, case):
+    """diff's bootstrap evaluates a set-level loss on (R, k) totals, one value per resample, in one call."""
+    loss = CATALOGUE[name]
+    params = {**loss.defaults(), **case.params}
+    rng = np.random.default_rng(9)
+    stats = np.stack([loss.stats(**as_arrays(case.make(rng, 20)), **params).sum(axis=0) for _ in range(5)])
+    many = np.asarray(loss.value(totals=stats, **params))
+    assert many.shape == (5,)
+    np.testing.assert_allclose(many, [float(loss.value(totals=t, **params)) for t in stats], rtol=1e-15)
+
+
 def test_finite_differences_approximate_a_known_derivative():
     arrays = {"pred": np.array([[1.0], [3.0]]), "target": np.array([[0.0], [0.0]])}
     # d/dp mean(p^2) = p (2 rows): [1, 3]

@@ -23,7 +23,9 @@ Set-level losses (``per="set"``, Dice and its family) have no per-row value. The
 give per-row sufficient statistics that add up over rows, batches and groups::
 
     stats  s = loss.stats(**inputs, **params)                  # (n, k)
-    value  L = loss.value(totals=s.sum(axis=0), **params)       # float
+    value  L = loss.value(totals=s.sum(axis=0), **params)       # a float for (k,) totals; for (R, k)
+                                                                 # totals (R resamples of diff's
+                                                                 # bootstrap) one value per row
     grads  g = loss.grad(**inputs, totals=t, **params)          # shape of first input; t is the
                                                                  # (k,) totals, or (n, k): each row's
                                                                  # own group's totals

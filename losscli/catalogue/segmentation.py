@@ -93,7 +93,7 @@ def _grad(pred, target, totals, k, a, b, smooth, from_logits, outer=None):
 
 def dice_value(*, totals, smooth=1.0, from_logits=False):
     """1 - (2 sum p t + s) / (sum p + sum t + s), mean over classes."""
-    return float(_class_losses(totals, 2.0, 1.0, 1.0, smooth)[2].mean())
+    return _class_losses(totals, 2.0, 1.0, 1.0, smooth)[2].mean(axis=-1)
 
 
 def dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
@@ -102,7 +102,7 @@ def dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
 
 def jaccard_value(*, totals, smooth=1.0, from_logits=False):
     """1 - (I + s) / (P + T - I + s), mean over classes."""
-    return float(_class_losses(totals, 1.0, 1.0, 1.0, smooth)[2].mean())
+    return _class_losses(totals, 1.0, 1.0, 1.0, smooth)[2].mean(axis=-1)
 
 
 def jaccard_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
@@ -111,7 +111,7 @@ def jaccard_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
 
 def tversky_value(*, totals, alpha=0.5, beta=0.5, smooth=1.0, from_logits=False):
     """1 - (I + s) / (I + alpha FP + beta FN + s), mean over classes."""
-    return float(_class_losses(totals, 1.0, alpha, beta, smooth)[2].mean())
+    return _class_losses(totals, 1.0, alpha, beta, smooth)[2].mean(axis=-1)
 
 
 def tversky_grad(pred, target, *, totals, alpha=0.5, beta=0.5, smooth=1.0, from_logits=False):
@@ -121,7 +121,7 @@ def tversky_grad(pred, target, *, totals, alpha=0.5, beta=0.5, smooth=1.0, from_
 def focal_tversky_value(*, totals, alpha=0.5, beta=0.5, gamma=0.75, smooth=1.0, from_logits=False):
     """mean over classes of (1 - TI_c)^gamma; the exponent is gamma itself (smp's convention)."""
     loss = _class_losses(totals, 1.0, alpha, beta, smooth)[2]
-    return float((loss ** gamma).mean())
+    return (loss ** gamma).mean(axis=-1)
 
 
 def focal_tversky_grad(pred, target, *, totals, alpha=0.5, beta=0.5, gamma=0.75, smooth=1.0, from_logits=False):

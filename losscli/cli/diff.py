@@ -39,7 +39,7 @@ def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduct
       losscli diff old.parquet new.parquet -l mae --on id --fail-if-worse 0.01 --format json
     """
     from ..api import diff as run
-    from ..diff import worse
+    from ..comparison import worse
     from ..gates import Check, evaluate
     from ..spec import parse_spec
 

@@ -1,4 +1,4 @@
-"""The engine: batches to blocks to mergeable states to reported numbers (see run.py for the pipeline)."""
+"""The engine: batches to blocks to mergeable states to reported numbers (see pipeline.py for the pipeline)."""
 
 from .pipeline import DEFAULT_BATCH_ROWS, Accumulator, Options, run
 
