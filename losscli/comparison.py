@@ -140,10 +140,19 @@ def resample_draws(rng: np.random.Generator, resamples: int, chunk: int = 128):
         yield rng.integers(0, BLOCKS, size=(min(chunk, resamples - start), BLOCKS))
 
 
+def _drawn_sums(values: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Each resample's sum of its drawn blocks' values ((B,) or (B, k) values), by gathering a column at a time.
+
+    Not a matrix product with draw counts: BLAS's threads were seen to cost 100x the arithmetic on a busy
+    machine; and one contiguous column at a time, since a sum across the middle axis of (R, B, k) is strided.
+    """
+    if values.ndim == 1:
+        return values[draws].sum(axis=1)
+    return np.stack([column[draws].sum(axis=1) for column in values.T], axis=1)
+
+
 def _resampled_values(lp, state, draws, reduction: str) -> np.ndarray:
-    # sums of the drawn blocks by gathering: a matrix product with counts would call BLAS, whose threads were
-    # seen to cost 100x more than the arithmetic on a busy machine
-    totals, norms = state.total[draws].sum(axis=1), state.norm[draws].sum(axis=1)
+    totals, norms = _drawn_sums(state.total, draws), _drawn_sums(state.norm, draws)
     if lp.loss.per == "set":
         return np.asarray(lp.loss.value(totals=totals, **lp.params), dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
