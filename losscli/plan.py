@@ -26,6 +26,12 @@ def option_for(role: str) -> str:
     return ROLE_OPTIONS.get(role, f"--input {role}=")
 
 
+def option_usage(role: str) -> str:
+    """How to name a role's columns: ``--target COLS`` or ``--input var=COLS``."""
+    option = option_for(role)
+    return f"{option}{'' if option.endswith('=') else ' '}COLS"
+
+
 def match(columns: list[str], spec: str) -> list[str]:
     """The columns a spec names, in spec order for lists and file order for globs; [] if any part matches none."""
     chosen: list[str] = []
