@@ -119,6 +119,9 @@ def _parse_items(loss: Loss, rest: str, text: str, columns: dict[str, str], give
 def spec_from_values(name: str, values: dict[str, Any]) -> LossSpec:
     """A spec from Python values (``get("focal", gamma=1.5)``), checked as the command line checks text."""
     spec = parse_spec(name)
+    if spec.columns:
+        raise UsageProblem(f"{name!r} names columns ({', '.join(f'{k}=' for k in spec.columns)}), but get() takes arrays "
+                           "by input name: call .value(pred=..., target=...). Column keys belong in compute() specs.")
     params = dict(spec.params)
     for key, value in values.items():
         param = next((p for p in spec.loss.params if p.name == key), None)
