@@ -34,9 +34,13 @@ def _once(ctx, param, values):
             raise UsageProblem(f"--weight was given {len(values)} times ({given}); one weight column applies to "
                                "every loss. Give --weight once.")
         role = option.lstrip("-")
+        # the losses, when click has read them already (it reads options in the order they were typed)
+        from .spec import split_spec
+
+        names = [split_spec(text)[0] for text in ctx.params.get("losses") or ()] + ["LOSS", "OTHER"]
+        example = " ".join(f"-l '{name}:{role}={value}'" for name, value in zip(names, values[:2]))
         raise UsageProblem(f"{option} was given {len(values)} times ({given}); it names the {role} columns of every "
-                           f"loss, so give it once. To give one loss its own columns, put them in its spec: "
-                           f"-l 'bce:{role}={values[0]}' -l 'focal:{role}={values[1]}'.")
+                           f"loss, so give it once. To give one loss its own columns, put them in its spec: {example}.")
     return values[0] if values else None
 
 

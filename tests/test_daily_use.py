@@ -308,7 +308,7 @@ def test_no_number_is_cut_at_any_width(binary, width, extra):
 def test_no_number_is_cut_in_a_real_process(binary, width):
     path, _ = binary
     args = ["compute", "-l", "bce_logits", "-l", "focal:gamma=1.5,alpha=0.5", "--grad", "--group-by", "region", path]
-    numbers = _numbers(json.loads(shell(*args, "-f", "json").stdout))
+    numbers = _numbers(doc(run(*args, "-f", "json")))
     result = shell(*args, columns=width)
     assert result.returncode == 0, result.stderr
     _assert_whole(result.stdout, width, numbers)

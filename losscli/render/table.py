@@ -68,17 +68,23 @@ def _widths(cols: list[Col], rows: list[list[Cell]], width: int) -> list[int] | 
     for j, col in enumerate(cols):
         longest_cell = max((len(r[j].text) for r in rows), default=0)
         longest_word = max((len(w) for w in col.header.split()), default=1)
-        natural.append(max(longest_cell, longest_word, 1))  # a header wraps between its words
-        least.append(natural[-1] if col.numeric else min(natural[-1], max(TEXT_MIN, longest_word)))
+        natural.append(max(longest_cell, len(col.header), 1))
+        floor = max(longest_cell, longest_word, 1)  # a header may wrap between its words; a number never
+        least.append(floor if col.numeric else min(floor, max(TEXT_MIN, longest_word)))
     frame = 3 * len(cols) + 1  # a space either side of each cell and a border between and around them
     if sum(least) + frame > width:
         return None
     widths = list(natural)
     excess = sum(widths) + frame - width
-    while excess > 0:  # take from the widest text column that still has room
-        j = max((k for k, c in enumerate(cols) if not c.numeric and widths[k] > least[k]), key=lambda k: widths[k])
-        widths[j] -= 1
-        excess -= 1
+    # wrap the headers of number columns first, then fold the widest text column
+    for numeric in (True, False):
+        while excess > 0:
+            room = [k for k, c in enumerate(cols) if c.numeric == numeric and widths[k] > least[k]]
+            if not room:
+                break
+            j = max(room, key=lambda k: widths[k])
+            widths[j] -= 1
+            excess -= 1
     return widths
 
 
