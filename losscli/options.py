@@ -18,14 +18,42 @@ def _stack(*decorators):
 
 loss_options = _stack(
     click.option("-l", "--loss", "losses", multiple=True, required=True, metavar="SPEC",
-                 help="Loss to compute, repeatable: NAME or NAME:key=value,... (e.g. focal:gamma=1.5,alpha=0.25)."),
+                 help="Loss to compute, repeatable: NAME or NAME:key=value,... with the loss's parameters or its own "
+                 "columns (focal:gamma=1.5,alpha=0.25; bce:pred=prob). NAME may be an alias (BCEWithLogitsLoss, "
+                 "log_loss, binary_crossentropy, l1, reg:squarederror...): see 'losscli list'."),
 )
 
+def _once(ctx, param, values):
+    """A global column option names the columns of every loss, so giving it twice is a mistake, never last-wins."""
+    if len(values) > 1:
+        from .errors import UsageProblem
+
+        option = param.opts[0]
+        given = ", ".join(repr(v) for v in values)
+        if option == "--weight":
+            raise UsageProblem(f"--weight was given {len(values)} times ({given}); one weight column applies to "
+                               "every loss. Give --weight once.")
+        role = option.lstrip("-")
+        # the losses, when click has read them already (it reads options in the order they were typed)
+        from .spec import split_spec
+
+        names = [split_spec(text)[0] for text in ctx.params.get("losses") or ()] + ["LOSS", "OTHER"]
+        example = " ".join(f"-l '{name}:{role}={value}'" for name, value in zip(names, values[:2]))
+        raise UsageProblem(f"{option} was given {len(values)} times ({given}); it names the {role} columns of every "
+                           f"loss, so give it once. To give one loss its own columns, put them in its spec: {example}.")
+    return values[0] if values else None
+
+
 column_options = _stack(
-    click.option("--pred", metavar="COLS", help="Prediction columns: a name, a comma list or a glob (logit_*). "
-                 "Default: the first of pred, prediction, y_pred, score, logit, prob, then the globs pred_*, logit_*, prob_*."),
-    click.option("--target", metavar="COLS", help="Target columns. Default: the first of target, label, y_true, y, then target_*."),
-    click.option("--weight", metavar="COL", help="Sample-weight column: mean = sum(w*l) / sum(w)."),
+    click.option("--pred", metavar="COLS", multiple=True, callback=_once,
+                 help="Prediction columns of every loss: a name, a comma list or a glob (logit_*). Default: the first of "
+                 "pred, prediction, y_pred, score, logit, prob, then the globs pred_*, logit_*, prob_*. "
+                 "One loss's own columns go in its spec: -l 'bce:pred=prob'."),
+    click.option("--target", metavar="COLS", multiple=True, callback=_once,
+                 help="Target columns of every loss. Default: the first of target, label, y_true, y, then target_*. "
+                 "One loss's own: -l 'mae:target=y2'."),
+    click.option("--weight", metavar="COL", multiple=True, callback=_once,
+                 help="Sample-weight column: mean = sum(w*l) / sum(w)."),
     click.option("--input", "extra_inputs", multiple=True, metavar="ROLE=COLS",
                  help="Columns for another input of a loss (var, anchor, positive, negative, label), repeatable."),
 )
@@ -46,7 +74,8 @@ output_options = _stack(
 gate_options = _stack(
     click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
                  help="Gate, repeatable: exit 1 when LABEL OP NUMBER holds, OP one of > >= < <= "
-                 "(e.g. 'focal>0.35', 'mae[sex=a]>=2' for a --group-by group)."),
+                 "(e.g. 'focal>0.35'; with --group-by: 'mae[sex=a]>=2', 'mae[sex=*]>2' for every sex, "
+                 "'mae[*]>2' for every group)."),
     click.option("--summary", is_flag=True,
                  help="Also append the markdown report to the file named by GITHUB_STEP_SUMMARY."),
 )

@@ -26,6 +26,12 @@ def option_for(role: str) -> str:
     return ROLE_OPTIONS.get(role, f"--input {role}=")
 
 
+def option_usage(role: str) -> str:
+    """How to name a role's columns: ``--target COLS`` or ``--input var=COLS``."""
+    option = option_for(role)
+    return f"{option}{'' if option.endswith('=') else ' '}COLS"
+
+
 def match(columns: list[str], spec: str) -> list[str]:
     """The columns a spec names, in spec order for lists and file order for globs; [] if any part matches none."""
     chosen: list[str] = []
@@ -42,19 +48,23 @@ def match(columns: list[str], spec: str) -> list[str]:
     return chosen
 
 
-def resolve(schema: pa.Schema, sources: list[str], spec: str | None, role: Role, option: str) -> list[str]:
-    """Columns for one role: the user's spec, else the first default that exists."""
+def resolve(schema: pa.Schema, sources: list[str], spec: str | None, role: Role, option: str,
+            given: str | None = None) -> list[str]:
+    """Columns for one role: the user's spec, else the first default that exists.
+
+    ``option`` is how the user names these columns (``--pred``), ``given`` how they did (``--pred 'p'``,
+    by default the option and the spec), for the messages.
+    """
     columns = schema.names
     if spec:
         chosen = match(columns, spec)
         if chosen:
             return chosen
         missing = [p.strip() for p in spec.split(",") if p.strip() and not match(columns, p.strip())]
-        guesses = difflib.get_close_matches(missing[0] if missing else spec, columns, n=3)
-        hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
+        hint = _did_you_mean(missing[0] if missing else spec, columns)
         raise InputDataError(
-            f"{option} {spec!r}: no column {', '.join(repr(m) for m in missing) or repr(spec)} in {', '.join(sources)}.{hint} "
-            f"The columns are: {', '.join(columns)}."
+            f"{given or f'{option} {spec!r}'}: no column {', '.join(repr(m) for m in missing) or repr(spec)} "
+            f"in {', '.join(sources)}.{hint} The columns are: {', '.join(columns)}."
         )
     for default in role.defaults:
         chosen = match(columns, default)
@@ -63,8 +73,16 @@ def resolve(schema: pa.Schema, sources: list[str], spec: str | None, role: Role,
     looked = ", ".join(role.defaults) if role.defaults else "(no default names)"
     raise InputDataError(
         f"No {role.name} column: {option} was not given and none of the default names exists ({looked}) "
-        f"in {', '.join(sources)}. The columns are: {', '.join(columns)}. Name them with {option} COLS."
+        f"in {', '.join(sources)}. The columns are: {', '.join(columns)}. "
+        f"Name them with {option}{'' if option.endswith('=') else ' '}COLS."
     )
+
+
+def _did_you_mean(name: str, columns: list[str]) -> str:
+    """' Did you mean y?' for a column name that is off by letter case or a few letters."""
+    folded = {c.casefold(): c for c in reversed(columns)}
+    guesses = [folded[g] for g in difflib.get_close_matches(name.casefold(), list(folded), n=3)]
+    return f" Did you mean {', '.join(guesses)}?" if guesses else ""
 
 
 def is_vector(kind: pa.DataType) -> bool:
@@ -140,14 +158,23 @@ def make_plan(schema: pa.Schema, sources: list[str], specs: list[LossSpec], colu
     columns = columns or {}
     check_roles([s.loss for s in specs], columns)
     plan = Plan(losses=[], sources=list(sources))
+    picked: dict[str, list[str]] = {}  # loss label -> "role=columns" picked from the default names
     for spec in specs:
-        roles = {role.name: resolve(schema, sources, columns.get(role.name), role, option_for(role.name))
-                 for role in spec.loss.inputs}
+        roles = {}
+        for role in spec.loss.inputs:
+            own = spec.columns.get(role.name)
+            given = f"--loss {spec.label!r} ({role.name}={own.replace(',', ';')})" if own else None
+            roles[role.name] = resolve(schema, sources, own or columns.get(role.name), role, option_for(role.name), given)
+            # a column named like its role (pred, target) is no guess; any other default pick is said on stderr
+            if not own and not columns.get(role.name) and roles[role.name] != [role.name]:
+                picked.setdefault(spec.label, []).append(f"{role.name}={','.join(roles[role.name])}")
         plan.losses.append(LossPlan(spec=spec, columns=roles))
         if weight and not spec.loss.sample_weights:
             plan.warnings.append(f"Loss {spec.label!r} cannot take sample weights; --weight is ignored for it.")
         if spec.loss.per == "set" and reduction != "mean":
             plan.warnings.append(f"Loss {spec.label!r} is defined on the whole set; --reduction {reduction} does not change it.")
+    if picked:
+        plan.warnings.append(default_columns_notice(picked, specs[0].loss.name))
     if weight:
         names = resolve(schema, sources, weight, Role("weight", "sample weights"), "--weight")
         if len(names) != 1:
@@ -167,6 +194,14 @@ def make_plan(schema: pa.Schema, sources: list[str], specs: list[LossSpec], colu
     return plan
 
 
+def default_columns_notice(picked: dict[str, list[str]], example: str) -> str:
+    """One sentence for every column picked from the default names, so a wrong pick does not go unnoticed."""
+    uses = list(dict.fromkeys(", ".join(v) for v in picked.values()))
+    what = uses[0] if len(uses) == 1 else "; ".join(f"{label}: {', '.join(v)}" for label, v in picked.items())
+    return (f"columns picked by their default names: {what}. If that is not right, name them with --pred/--target, "
+            f"or for one loss in its spec: -l '{example}:pred=COL'.")
+
+
 def parse_inputs(items: tuple[str, ...]) -> dict[str, str]:
     """``--input var=sigma2 --input anchor=a_*`` to {"var": "sigma2", "anchor": "a_*"}."""
     roles: dict[str, str] = {}
@@ -174,5 +209,8 @@ def parse_inputs(items: tuple[str, ...]) -> dict[str, str]:
         role, eq, spec = item.partition("=")
         if not eq or not role.strip() or not spec.strip():
             raise UsageProblem(f"--input {item!r}: expected ROLE=COLS, for example --input var=variance.")
+        if role.strip() in roles:
+            raise UsageProblem(f"--input {role.strip()}= was given twice ({roles[role.strip()]}, {spec.strip()}); "
+                               f"give it once (one loss's own columns go in its spec: -l 'LOSS:{role.strip()}=COL').")
         roles[role.strip()] = spec.strip()
     return roles

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from .catalogue.base import REAL, Role
 from .errors import InputDataError
-from .plan import LossPlan, is_vector, option_for
+from .plan import LossPlan, is_vector, option_usage
 from .sources import Batch
 
 
@@ -138,7 +138,7 @@ def check_widths(lp: LossPlan, arrays: dict[str, np.ndarray]) -> dict[str, int]:
                     "1|pred": f"1 or {pred_width} (one per pred column)"}.get(expected, str(expected))
             raise InputDataError(
                 f"Loss {lp.label!r}: {role.name} needs {want} columns, got {width} ({', '.join(lp.columns[role.name])}). "
-                f"Name the right columns with {option_for(role.name)}COLS.")
+                f"Name the right columns with {option_usage(role.name)}.")
     return widths
 
 

@@ -246,8 +246,8 @@ def test_gates_exit_1_and_report_every_check(small):
     result = run("compute", "-l", "mse", "-l", "mae", "--fail-if", "mse>4", "--fail-if", "mae>=2", "-f", "json", small)
     assert result.exit_code == 1
     checks = json.loads(result.output)["checks"]
-    assert checks == [{"expr": "mse>4", "value": pytest.approx(4.3125), "passed": False},
-                      {"expr": "mae>=2", "value": pytest.approx(1.375), "passed": True}]
+    assert checks == [{"expr": "mse>4", "value": pytest.approx(4.3125), "passed": False, "status": "failed"},
+                      {"expr": "mae>=2", "value": pytest.approx(1.375), "passed": True, "status": "passed"}]
     assert run("compute", "-l", "mse", "--fail-if", "mse>5", small).exit_code == 0
     table = run("compute", "-l", "mse", "--fail-if", "mse>4", small)
     assert table.exit_code == 1 and "FAIL" in table.output
@@ -260,7 +260,9 @@ def test_group_by_results_and_group_gates(small):
     assert by_group == {"null": pytest.approx(1.375), '{"grp": "a"}': pytest.approx(0.25), '{"grp": "b"}': pytest.approx(2.5)}
     assert result.exit_code == 1 and doc["checks"][0]["value"] == pytest.approx(2.5)
     missing = run("compute", "-l", "mae", "--group-by", "grp", "--fail-if", "mae[grp=z]>2", small)
-    assert missing.exit_code == 2 and "no group" in missing.stderr
+    assert missing.exit_code == 0 and "no group grp=z" in missing.stderr and "skipped" in missing.stderr
+    strict = run("compute", "-l", "mae", "--group-by", "grp", "--fail-if", "mae[grp=z]>2", "--strict-groups", small)
+    assert strict.exit_code == 1 and "FAIL" in strict.stdout
     ungrouped = run("compute", "-l", "mae", "--fail-if", "mae[grp=a]>2", small)
     assert ungrouped.exit_code == 2 and "--group-by" in ungrouped.stderr
 
@@ -311,7 +313,7 @@ def test_top_rows(small):
 
 def test_csv_markdown_and_junit(small):
     csv_out = run("compute", "-l", "mse", "-l", "mae", "-f", "csv", small).output.splitlines()
-    assert csv_out[0] == "label,loss,group,value,n,grad_l2,grad_abs_max,grad_mean,signature" and len(csv_out) == 3
+    assert csv_out[0] == "label,loss,group,value,n,grad_l2,grad_abs_max,grad_mean,signature,columns" and len(csv_out) == 3
     assert csv_out[1].startswith("mse,mse,,4.3125,4,")
     md = run("compute", "-l", "mse", "--fail-if", "mse>9", "-f", "markdown", small).output
     table_lines = [line for line in md.splitlines() if line.startswith("|")]
@@ -425,4 +427,4 @@ def test_logits_loss_warns_on_probabilities_unless_told_they_are():
     assert result.exit_code == 0 and "look like probabilities" in result.stderr and "from_logits=false" in result.stderr
     json.loads(result.stdout)
     result = run("compute", "-l", "cross_entropy:from_logits=false", "-f", "json", soft)
-    assert result.exit_code == 0 and result.stderr == ""
+    assert result.exit_code == 0 and "probabilities" not in result.stderr

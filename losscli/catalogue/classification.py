@@ -15,7 +15,9 @@ LOGITS = pred_role(
     warn_if_probabilities="these look like probabilities, but this loss applies a sigmoid to them; "
     "pass logits, or use bce for probabilities.",
 )
-LABELS = target_role("labels in [0, 1] (0/1, or soft labels), one column per prediction column", PROBABILITY)
+LABELS = target_role("labels in [0, 1] (0/1, or soft labels), one column per prediction column", PROBABILITY,
+                     hint="Labels of -1 and 1 (as hinge and soft_margin take) map to 0 and 1 with (y + 1) / 2; "
+                          "or use soft_margin, which is this loss on -1/1 labels.")
 SCORES = target_role("IoU-aware target score q in [0, 1]: q > 0 marks a positive", PROBABILITY)
 
 # The clipping bounds of the libraries whose number `bce:compat=...` reproduces.

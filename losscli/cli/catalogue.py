@@ -10,32 +10,37 @@ from .common import Writer
 @click.command()
 @click.argument("name")
 def explain(name):
-    """Explain one loss: formula, parameters, inputs, gradient, when to use it, references.
+    """Explain one loss: formula, parameters, inputs, gradient, when to use it, aliases, references.
+
+    NAME is a catalogue name or an alias (BCEWithLogitsLoss, binary_crossentropy, log_loss...).
+    The page wraps to the terminal, or to 100 columns when piped (COLUMNS sets another width).
 
     \b
     Examples:
       losscli explain focal
-      losscli explain huber
+      losscli explain binary_crossentropy
     """
-    from ..catalogue import CATALOGUE, closest
-    from ..errors import UsageProblem
+    from ..catalogue import lookup
     from ..render.catalogue import explain_page
+    from ..spec import unknown_loss
 
-    if name not in CATALOGUE:
-        guesses = closest(name)
-        hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
-        raise UsageProblem(f"Unknown loss {name!r}.{hint} Run 'losscli list' to see every loss.")
-    explain_page(CATALOGUE[name], file=Writer())
+    found = lookup(name)
+    if found is None:
+        raise unknown_loss(name)
+    explain_page(found[0], file=Writer(), alias=found[1])
 
 
 @click.command(name="list")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def list_losses(fmt):
-    """List every loss: its inputs, parameters with defaults, and formula.
+@click.option("--long", "long", is_flag=True, help="A block a loss: summary, formula, inputs, parameters, aliases.")
+def list_losses(fmt, long):
+    """List every loss, one line each, then the aliases they go by (--long for the details).
 
     \b
     Examples:
       losscli list
+      losscli list --long
+      losscli list | grep -i crossentropy
       losscli list --format json | jq '.[].name'
     """
     from ..render.catalogue import catalogue_json, catalogue_table
@@ -43,7 +48,7 @@ def list_losses(fmt):
     if fmt == "json":
         Writer().write(catalogue_json())
     else:
-        catalogue_table(Writer())
+        catalogue_table(Writer(), long=long)
 
 
 COMMANDS = [explain, list_losses]

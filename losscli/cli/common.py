@@ -55,11 +55,70 @@ def stdin_stream():
 
 
 def column_specs(pred, target, extra_inputs) -> dict:
+    from ..errors import UsageProblem
     from ..plan import parse_inputs
 
     specs = parse_inputs(extra_inputs)
+    for role, given in (("pred", pred), ("target", target)):
+        if given and specs.get(role):
+            raise UsageProblem(f"--{role} {given!r} and --input {role}={specs[role]} both name the {role} columns. "
+                               f"Give them once, with --{role}.")
     specs.update({"pred": pred or specs.get("pred"), "target": target or specs.get("target")})
     return specs
+
+
+def format_in(args) -> str | None:
+    """The --format/-f value in raw arguments, for an error raised before click has parsed them."""
+    args = list(args)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("-f", "--format") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--format="):
+            return arg.partition("=")[2]
+        if arg.startswith("-f") and not arg.startswith("--") and len(arg) > 2:
+            return arg[2:]
+    return None
+
+
+def error_document(fmt: str | None, message: str, code: int, command: str) -> None:
+    """With --format json or junit, a failed run still writes a document that parses (stdout) besides the
+    message on stderr: CI's JUnit reporters and JSON consumers then show the problem instead of choking."""
+    from ..render import machine
+
+    if fmt == "json":
+        Writer().write(machine.error_json(message, code, command))
+    elif fmt == "junit":
+        Writer().write(machine.error_junit(message, code, command))
+
+
+class MachineReadable(click.Command):
+    """A command whose --format json/junit output parses even when the run fails, whatever the exit code."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        raw = list(args)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:
+            error_document(format_in(raw), exc.format_message(), exc.exit_code, self.name)
+            raise
+
+    def invoke(self, ctx):
+        fmt = ctx.params.get("fmt")
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            error_document(fmt, exc.format_message(), exc.exit_code, self.name)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, BrokenPipeError):
+            raise
+        except MemoryError:
+            error_document(fmt, "out of memory", 3, self.name)
+            raise
+        except Exception as exc:  # the group reports it as a bug (exit 4); the document says so too
+            error_document(fmt, f"internal error ({type(exc).__name__}: {exc}); a bug in losscli", 4, self.name)
+            raise
 
 
 def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False, quiet: bool = False) -> None:
@@ -80,14 +139,32 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
         rows = machine.diff_rows(compute_like) if is_diff else machine.compute_rows(compute_like)
         out.write(machine.to_csv(rows, machine.DIFF_COLUMNS if is_diff else machine.COMPUTE_COLUMNS))
     elif fmt == "markdown":
-        out.write(machine.diff_markdown(compute_like, checks) if is_diff else machine.compute_markdown(compute_like, checks))
+        out.write(machine.diff_markdown(compute_like, checks) if is_diff
+                  else machine.compute_markdown(compute_like, checks, top))
     elif fmt == "junit":
         out.write(machine.junit(checks or [], compute_like.results))
     if fmt in ("csv",) and checks:
         for c in checks:
-            click.echo(f"gate {c.expr}: {'pass' if c.passed else 'FAIL'} (value {c.value})", err=True)
+            click.echo(f"gate {c.expr}: {machine.VERDICTS[c.status]} (value {c.value})", err=True)
     if summary:
         write_summary(compute_like, checks, is_diff, quiet)
+
+
+TOP_FORMATS = ("table", "json", "markdown")
+
+
+def check_top(top, fmt: str) -> None:
+    """--top needs a format that can hold a second table; csv (one table of results) and junit cannot."""
+    if top and fmt not in TOP_FORMATS:
+        from ..errors import UsageProblem
+
+        raise UsageProblem(f"--top does not fit --format {fmt}, which holds one table of results. Use --format "
+                           f"{', '.join(TOP_FORMATS)} for the hardest rows, or --per-row FILE for every row's loss.")
+
+
+def warn_skipped(checks, quiet: bool) -> None:
+    warn([f"--fail-if {c.expr!r} was skipped: {c.note}. Add --strict-groups to fail the run when a group is missing."
+          for c in checks if c.skipped], quiet)
 
 
 def write_summary(report, checks, is_diff: bool, quiet: bool) -> None:
@@ -100,7 +177,7 @@ def write_summary(report, checks, is_diff: bool, quiet: bool) -> None:
     if not path:
         warn(["--summary: GITHUB_STEP_SUMMARY is not set, so no summary was written."], quiet)
         return
-    text = machine.diff_markdown(report, checks) if is_diff else machine.compute_markdown(report, checks)
+    text = machine.diff_markdown(report, checks) if is_diff else machine.compute_markdown(report, checks, report.top)
     try:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
@@ -159,10 +236,11 @@ class ReadProgress:
 
 
 def parse_gates(expressions, specs, group_by):
+    """Gates against the labels; ``group_by`` None for a command without groups (diff)."""
     from ..gates import parse_gate
 
     labels = [s.label for s in specs]
-    return [parse_gate(expr, labels, list(group_by)) for expr in expressions]
+    return [parse_gate(expr, labels, None if group_by is None else list(group_by)) for expr in expressions]
 
 
 def gate_exit(checks) -> None:

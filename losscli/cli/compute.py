@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from ..options import column_options, gate_options, loss_options, output_options, reduction_options
-from .common import ReadProgress, column_specs, emit_report, gate_exit, input_data, parse_gates, stdin_stream, warn
+from .common import (MachineReadable, ReadProgress, check_top, column_specs, emit_report, gate_exit, input_data,
+                     parse_gates, stdin_stream, warn, warn_skipped)
 
 
-@click.command()
+@click.command(cls=MachineReadable)
 @click.argument("files", nargs=-1, metavar="[FILE]...")
 @loss_options
 @column_options
@@ -17,6 +18,8 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @gate_options
 @click.option("--group-by", "group_by", multiple=True, metavar="COL",
               help="Also compute every loss per group of COL (repeatable: groups of several columns).")
+@click.option("--strict-groups", "strict_groups", is_flag=True,
+              help="A --fail-if group that is not in the data fails the run (exit 1) instead of being skipped.")
 @click.option("--per-row", "per_row", metavar="FILE", help="Write each row's loss to FILE (.csv or .parquet).")
 @click.option("--grad-out", "grad_out", metavar="FILE",
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
@@ -29,7 +32,7 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
+            group_by, strict_groups, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -37,13 +40,19 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     read when no FILE is given and input is piped). Several files are read as one
     table, in batches, so memory does not grow with the input. Exit status: 0
     success, 1 a --fail-if gate tripped, 2 usage error, 3 bad input data, 4 a bug.
+    With --format json or junit a failed run still prints a document that parses.
+
+    Each loss takes its columns from --pred/--target (or the default names, said
+    on stderr), or from its own spec: -l 'bce:pred=prob' -l 'focal:pred=logit'.
 
     \b
     Examples:
       losscli compute --loss focal sample_data/binary.csv
       losscli compute -l cross_entropy --group-by species sample_data/multiclass.csv
       losscli compute -l huber:delta=5 -l mae --grad --format json sample_data/regression.parquet
-      losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
+      losscli compute -l mae --group-by sex --fail-if 'mae[sex=*]>50' sample_data/regression.csv
+      losscli compute -l 'bce:pred=prob' -l 'focal:pred=logit' sample_data/binary.csv
+      losscli compute -l BCEWithLogitsLoss -l binary_crossentropy:pred=prob sample_data/binary.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
     """
@@ -55,6 +64,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
         from ..errors import UsageProblem
 
         raise UsageProblem("--scheduler goes with --engine dask.")
+    check_top(top, fmt)
     specs = [parse_spec(text) for text in losses]
     gates = parse_gates(fail_if, specs, group_by)
     with ReadProgress(quiet) as show:
@@ -62,13 +72,14 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
                      group_by=list(group_by), keep=keep, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
                      progress=show, stdin=stdin_stream())
-    checks = evaluate(gates, report.results)
+    checks = evaluate(gates, report.results, strict_groups)
     if per_row or top:
         skipped = [s.label for s in specs if s.loss.per == "set"]
         if skipped:
             report.warnings.append(f"{', '.join(skipped)}: set-level losses have no per-row value; "
                                    "they are left out of --per-row and --top.")
     warn(report.warnings, quiet)
+    warn_skipped(checks, quiet)
     emit_report(fmt, report, checks if gates else None, report.top, summary, quiet)
     gate_exit(checks)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from ..options import column_options, gate_options, loss_options, output_options
-from .common import column_specs, emit_report, gate_exit, parse_gates, stdin_stream, warn
+from .common import MachineReadable, column_specs, emit_report, gate_exit, parse_gates, stdin_stream, warn
 
 
-@click.command()
+@click.command(cls=MachineReadable)
 @click.argument("baseline", metavar="BASELINE")
 @click.argument("candidate", metavar="CANDIDATE")
 @loss_options
@@ -44,7 +44,7 @@ def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduct
     from ..spec import parse_spec
 
     specs = [parse_spec(text) for text in losses]
-    gates = parse_gates(fail_if, specs, ())
+    gates = parse_gates(fail_if, specs, None)
     report = run(baseline, candidate, specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                  reduction=reduction, resamples=resamples, seed=seed, on=on, stdin=stdin_stream())
     checks = evaluate(gates, report.results) if gates else []

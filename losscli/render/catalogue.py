@@ -21,7 +21,20 @@ def describe_params(loss: Loss) -> str:
     return ", ".join(f"{p.name}={format_param(p.default)}" for p in loss.params) or "-"
 
 
+def alias_groups(loss: Loss) -> dict[tuple[str, str, str], list[str]]:
+    """A loss's aliases grouped by (library, preset, note), in table order."""
+    from ..catalogue import ALIASES
+
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for a in ALIASES:
+        if a.loss == loss.name:
+            groups.setdefault((a.source, a.preset, a.note), []).append(a.name)
+    return groups
+
+
 def catalogue_json() -> str:
+    from ..catalogue import ALIASES
+
     entries = []
     for loss in CATALOGUE.values():
         entries.append({
@@ -31,39 +44,106 @@ def catalogue_json() -> str:
                         "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
             "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
                         "domain": p.domain_text(), "text": p.text} for p in loss.params],
+            "aliases": [{"name": a.name, "source": a.source, "preset": a.preset, "note": a.note}
+                        for a in ALIASES if a.loss == loss.name],
         })
     return json.dumps(entries, indent=2) + "\n"
 
 
-def catalogue_table(file) -> None:
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
+LIST_WIDTH = 80  # the compact list fits 80 columns when piped (COLUMNS changes it)
 
+
+def _wrap(text: str, width: int, indent: int) -> list[str]:
+    """Lines of ``text`` at most ``width`` wide, continuation lines indented; long words fold, never vanish."""
+    import textwrap
+
+    return textwrap.wrap(text, width=max(width, indent + 20), subsequent_indent=" " * indent,
+                         break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def _emit(out, lines: list[tuple[str, str]]) -> None:
+    """Print (text, style) lines already fitted to the width: plain on a pipe, styled on a terminal."""
+    from rich.text import Text
+
+    for text, style in lines:
+        out.print(Text(text, style=style if out.is_terminal else ""), overflow="ignore", crop=False)
+
+
+def _shorten(text: str, room: int) -> str:
+    """``text`` in ``room`` characters: whole, or cut at a word with an ellipsis (--long has it whole)."""
+    if len(text) <= room:
+        return text
+    cut = text[:max(room - 1, 1)]
+    if " " in cut[len(cut) // 2:]:
+        cut = cut[:cut.rfind(" ")]
+    return cut.rstrip(" ,;:(") + "…"
+
+
+def catalogue_table(file, long: bool = False) -> None:
+    """``losscli list``: one line a loss (name and summary) then the aliases; ``long``: a block a loss."""
     from .table import console
 
-    out = console(file)
-    table = Table(title=f"losscli catalogue · {len(CATALOGUE)} losses", title_justify="left",
-                  box=box.SIMPLE_HEAD if out.is_terminal else box.ASCII, show_lines=False)
-    for name in ("loss", "family", "inputs", "parameters", "formula"):
-        table.add_column(name, overflow="fold")
+    out = console(file, piped_width=100 if long else LIST_WIDTH)
+    width = out.width
+    aliases = sum(len(loss.aliases) for loss in CATALOGUE.values())
+    lines = [(line, "bold") for line in _wrap(
+        f"losscli catalogue: {len(CATALOGUE)} losses, {aliases} aliases. "
+        + ("" if long else "losscli list --long adds inputs, parameters and formulas; ")
+        + "losscli explain NAME shows one.", width, 0)]
+    name_width = max(len(name) for name in CATALOGUE) + 2
+    family = None
     for loss in CATALOGUE.values():
-        table.add_row(escape(loss.name), loss.family, escape(describe_inputs(loss)),
-                      escape(describe_params(loss)), escape(loss.formula))
-    out.print(table)
+        if loss.family != family and not long:
+            family = loss.family
+            lines.append((family, "bold"))
+        if long:
+            lines.append(("", ""))
+            lines += [(line, "bold") for line in _wrap(f"{loss.name} ({loss.family}): {loss.summary}", width, 4)]
+            fields = [("formula", loss.formula), ("inputs", describe_inputs(loss)),
+                      ("parameters", describe_params(loss)), ("aliases", ", ".join(loss.aliases) or "-")]
+            for key, text in fields:
+                lines += [(line, "") for line in _wrap(f"    {key:<11} {text}", width, 16)]
+            continue
+        lines.append((f"  {loss.name:<{name_width}}{_shorten(loss.summary, width - 2 - name_width)}", ""))
+    if not long:
+        lines += [("", ""), ("aliases (name: the loss and preset parameters it stands for)", "bold")]
+        from ..catalogue import ALIASES
+
+        by_spec: dict[str, list[str]] = {}
+        for a in ALIASES:
+            by_spec.setdefault(a.spec, []).append(a.name)
+        for spec, names in by_spec.items():
+            lines += [(line, "") for line in _wrap(f"  {spec}: {', '.join(names)}", width, 6)]
+    _emit(out, lines)
 
 
-def explain_page(loss: Loss, file=None) -> None:
-    """A page per loss: formula, parameters, inputs, gradient, when to use it, neighbours, reference."""
+def explain_page(loss: Loss, file=None, alias=None) -> None:
+    """A page per loss: formula, parameters, inputs, gradient, when to use it, aliases, neighbours, reference.
+
+    Wrapped to the terminal, or to 100 columns when piped (COLUMNS changes it).
+    """
+    from .table import console
+
+    out = console(file, piped_width=100)
+    with out.capture() as page:
+        _explain(out, loss, alias)
+    # Rich pads table cells to the column width; a page should not end its lines in spaces
+    out.file.write("\n".join(line.rstrip() for line in page.get().split("\n")))
+
+
+def _explain(out, loss: Loss, alias) -> None:
     from rich import box
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
-    from .table import console
-
-    out = console(file)
     e = loss.explain
+    if alias is not None:
+        meaning = f"{loss.name} with {alias.preset}" if alias.preset else loss.name
+        note = f" ({alias.note})" if alias.note else ""
+        out.print(Text(f"{alias.name} is the {alias.source} name for {meaning}{note}.\n"))
     out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}\n{escape(loss.summary)}\n\n"
                     f"[bold]formula[/]  {escape(loss.formula)}", expand=False,
                     box=box.ROUNDED if out.is_terminal else box.ASCII))
@@ -85,8 +165,13 @@ def explain_page(loss: Loss, file=None) -> None:
     kind = {"element": "per element (the mean runs over every prediction element)",
             "row": "per row (the mean runs over rows)",
             "set": "on the whole set (no per-row value; --weight does not apply)"}[loss.per]
+    also = "; ".join(f"{', '.join(names)} ({source}{': ' + preset if preset else ''}{'; ' + note if note else ''})"
+                     for (source, preset, note), names in alias_groups(loss).items()) or "none"
+    columns = ",".join(f"{r.name}=COL" for r in loss.inputs)
     for heading, text in (("computed", kind), ("inputs", e.inputs), ("gradient", e.gradient), ("use it for", e.use),
-                          ("avoid it for", e.avoid), ("neighbours", e.relations), ("reference", e.reference)):
-        out.print(f"[bold]{heading}[/]")
-        out.print(f"  {escape(text)}")
-    out.print(f"\nexample: losscli compute -l {escape(loss.name)} FILE")
+                          ("avoid it for", e.avoid), ("neighbours", e.relations), ("also known as", also),
+                          ("reference", e.reference)):
+        out.print(Text(heading, style="bold" if out.is_terminal else ""))
+        out.print(Padding(Text(text), (0, 0, 0, 2)))
+    out.print(Text(f"\nexample: losscli compute -l {loss.name} FILE\n"
+                   f"its own columns: losscli compute -l '{loss.name}:{columns}' FILE"), overflow="fold")

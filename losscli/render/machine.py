@@ -13,7 +13,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-COMPUTE_COLUMNS = ("label", "loss", "group", "value", "n", "grad_l2", "grad_abs_max", "grad_mean", "signature")
+COMPUTE_COLUMNS = ("label", "loss", "group", "value", "n", "grad_l2", "grad_abs_max", "grad_mean", "signature", "columns")
 DIFF_COLUMNS = ("label", "loss", "baseline", "candidate", "delta", "rel_delta", "ci_low", "ci_high", "n", "signature")
 
 
@@ -27,7 +27,7 @@ def compute_rows(report) -> list[dict[str, Any]]:
         g = r.grad or {}
         rows.append({"label": r.label, "loss": r.loss, "group": group_text(r.group), "value": r.value, "n": r.n,
                      "grad_l2": g.get("l2"), "grad_abs_max": g.get("abs_max"), "grad_mean": g.get("mean"),
-                     "signature": r.signature})
+                     "signature": r.signature, "columns": columns_text(r.columns)})
     return rows
 
 
@@ -69,11 +69,25 @@ def to_markdown(rows: list[dict], columns: tuple[str, ...], title: str = "") -> 
     return "\n".join(lines) + "\n"
 
 
+VERDICTS = {"passed": "pass", "failed": "FAIL", "skipped": "skipped"}
+
+
 def checks_markdown(checks) -> str:
     if not checks:
         return ""
-    rows = [{"expr": f"`{c.expr}`", "value": c.value, "result": "pass" if c.passed else "**FAIL**"} for c in checks]
+    rows = [{"expr": f"`{c.expr}`", "value": c.value,
+             "result": "**FAIL**" if c.status == "failed" else VERDICTS[c.status] + (f" ({c.note})" if c.note else "")}
+            for c in checks]
     return "\n" + to_markdown(rows, ("expr", "value", "result"), "Gates")
+
+
+def top_markdown(top) -> str:
+    """The --top tables: the hardest rows of each loss."""
+    parts = []
+    for label, rows in (top or {}).items():
+        columns = tuple(rows[0]) if rows else ("row", "loss")
+        parts.append("\n" + to_markdown(rows, columns, f"Hardest rows: {label}"))
+    return "".join(parts)
 
 
 def compute_json(report, checks=None, top=None) -> str:
@@ -89,12 +103,33 @@ def compute_json(report, checks=None, top=None) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def compute_markdown(report, checks=None) -> str:
-    columns = tuple(c for c in COMPUTE_COLUMNS if c != "group" or report.group_by)
+def compute_markdown(report, checks=None, top=None) -> str:
+    columns = tuple(c for c in COMPUTE_COLUMNS if (c != "group" or report.group_by) and c != "columns")
     if not any(r.grad for r in report.results):
         columns = tuple(c for c in columns if not c.startswith("grad_"))
     title = f"losscli: {', '.join(report.sources)} ({report.rows} rows)"
-    return to_markdown(compute_rows(report), columns, title) + checks_markdown(checks)
+    return (to_markdown(compute_rows(report), columns, title) + columns_markdown(report.results)
+            + checks_markdown(checks) + top_markdown(top))
+
+
+def columns_text(columns: dict[str, list[str]]) -> str:
+    """``pred=logit, target=label``: the columns of each role a result used."""
+    return ", ".join(f"{role}={','.join(names)}" for role, names in columns.items())
+
+
+def columns_by_loss(results) -> dict[str, str]:
+    """Each loss label's columns, once per loss (its groups use the same)."""
+    return {label: text for label, text in dict.fromkeys(
+        (r.label, columns_text(r.columns)) for r in results if getattr(r, "columns", None))}
+
+
+def columns_markdown(results) -> str:
+    used = columns_by_loss(results)
+    if not used:
+        return ""
+    if len(set(used.values())) == 1:
+        return f"\nColumns: `{next(iter(used.values()))}`\n"
+    return "\nColumns: " + "; ".join(f"{label} `{text}`" for label, text in used.items()) + "\n"
 
 
 def diff_json(report, checks=None) -> str:
@@ -112,24 +147,60 @@ def diff_markdown(report, checks=None) -> str:
     return to_markdown(diff_rows(report), DIFF_COLUMNS, title) + checks_markdown(checks)
 
 
-def junit(checks, results, suite: str = "losscli") -> str:
-    """JUnit XML: one test case per gate, so CI systems show gates as tests.
+def _suite(root_name: str, cases: int, failures: int, errors: int, skipped: int):
+    root = ET.Element("testsuites", name=root_name, tests=str(cases), failures=str(failures), errors=str(errors))
+    suite = ET.SubElement(root, "testsuite", name=root_name, tests=str(cases), failures=str(failures),
+                          errors=str(errors), skipped=str(skipped))
+    return root, suite
 
-    Each result's value and signature ride along as test-suite properties.
+
+def _xml(root) -> str:
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def junit(checks, results, suite: str = "losscli") -> str:
+    """JUnit XML: one test case per check (a gate's every selected group is one), so CI shows gates as tests.
+
+    A skipped check (its group is not in the data) is a skipped case. Each result's value, signature
+    and columns ride along as test-suite properties.
     """
-    failures = sum(not c.passed for c in checks)
-    root = ET.Element("testsuites", name=suite, tests=str(len(checks)), failures=str(failures))
-    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(checks)), failures=str(failures), errors="0")
+    failures = sum(c.status == "failed" for c in checks)
+    skipped = sum(c.status == "skipped" for c in checks)
+    root, ts = _suite(suite, len(checks), failures, 0, skipped)
     props = ET.SubElement(ts, "properties")
     for r in results:
         group = group_text(getattr(r, "group", None))
         name = r.label + (f"[{group}]" if group else "")
         ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({r.signature})")
+    for label, text in columns_by_loss(results).items():
+        ET.SubElement(props, "property", name=f"{label} columns", value=text)
     for c in checks:
         case = ET.SubElement(ts, "testcase", name=c.expr, classname=f"{suite}.gates")
-        if not c.passed:
-            failure = ET.SubElement(case, "failure", message=f"gate tripped: {c.expr} (value {_cell(c.value)})",
-                                    type="GateFailed")
-            failure.text = f"{c.expr}: value {_cell(c.value)}"
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        if c.status == "skipped":
+            ET.SubElement(case, "skipped", message=c.note or "skipped")
+        elif c.status == "failed":
+            why = c.note or f"value {_cell(c.value)}"
+            failure = ET.SubElement(case, "failure", message=f"gate tripped: {c.expr} ({why})", type="GateFailed")
+            failure.text = f"{c.expr}: {why}"
+    return _xml(root)
+
+
+ERROR_KINDS = {1: "gate", 2: "usage", 3: "input", 4: "internal"}
+
+
+def error_json(message: str, code: int, command: str) -> str:
+    """The JSON document of a run that failed: ``{"error": {...}}``, so a consumer still parses something."""
+    document = {"error": {"kind": ERROR_KINDS.get(code, "error"), "exit_code": code, "command": command,
+                          "message": message}}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def error_junit(message: str, code: int, command: str, suite: str = "losscli") -> str:
+    """A JUnit testsuite with one errored test case naming the problem, so a CI report is never empty."""
+    root, ts = _suite(suite, 1, 0, 1, 0)
+    case = ET.SubElement(ts, "testcase", name=f"losscli {command}", classname=suite)
+    error = ET.SubElement(case, "error", message=message.splitlines()[0] if message else "error",
+                          type=f"{ERROR_KINDS.get(code, 'error')} error (exit {code})")
+    error.text = message
+    return _xml(root)

@@ -1,21 +1,39 @@
 """Rich tables for people at a terminal; plain ASCII with no colour when piped.
 
-Rich itself honours NO_COLOR and FORCE_COLOR; we only choose the box style and the
-width, so a piped table is never wrapped at 80 columns or drawn with box characters.
+Rich itself honours NO_COLOR and FORCE_COLOR; we choose the box style and the width. A table
+never cuts a number: number columns are as wide as their widest cell and never wrap; only the
+text columns (labels, groups) fold onto more lines. When even that does not fit the width, the
+table is stacked: one block per row, each number with its heading, wrapped between pairs.
+
+Width: the terminal's; when piped, COLUMNS if set, else wide enough (200) that a piped table is
+not wrapped at 80 columns.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sys
+from dataclasses import dataclass
+
+PIPED_WIDTH = 200
+TEXT_MIN = 12  # a text column folds, but not narrower than this (or its longest header word)
+MAX_GROUPS = 50  # more groups than this per loss: the table shows the worst SHOWN_GROUPS of them
+SHOWN_GROUPS = 20
 
 
-def console(file=None, stderr: bool = False):
+def console(file=None, stderr: bool = False, piped_width: int = PIPED_WIDTH):
     from rich.console import Console
 
     stream = file or (sys.stderr if stderr else sys.stdout)
     terminal = stream.isatty() if hasattr(stream, "isatty") else False
-    # A piped console would wrap at 80 columns; results must not be cut, so give it room.
-    return Console(file=stream, width=None if terminal else 200, highlight=False, soft_wrap=False)
+    width = None if terminal else (_env_columns() or piped_width)
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def _env_columns() -> int | None:
+    text = os.environ.get("COLUMNS", "")
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def number(value: float | None) -> str:
@@ -25,92 +43,198 @@ def number(value: float | None) -> str:
     return f"{value:.6g}"
 
 
-def _table(out, title: str):
-    """A table whose title is printed as its own line first: a Rich title would wrap to the table's width."""
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
+# ----------------------------------------------------------------------------- fitting a table to the width
 
-    out.print(("[bold]" if out.is_terminal else "") + escape(title) + ("[/]" if out.is_terminal else ""), soft_wrap=True)
-    return Table(box=box.ROUNDED if out.is_terminal else box.ASCII, header_style="bold" if out.is_terminal else "")
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    numeric: bool = False  # right-aligned, never wrapped or cut
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    style: str | None = None  # used on a terminal only
+
+
+def _plain(cell) -> Cell:
+    return cell if isinstance(cell, Cell) else Cell(str(cell))
+
+
+def _widths(cols: list[Col], rows: list[list[Cell]], width: int) -> list[int] | None:
+    """Column widths (without padding) that fit ``width`` with every number whole; None when none do."""
+    natural, least = [], []
+    for j, col in enumerate(cols):
+        longest_cell = max((len(r[j].text) for r in rows), default=0)
+        longest_word = max((len(w) for w in col.header.split()), default=1)
+        natural.append(max(longest_cell, len(col.header), 1))
+        floor = max(longest_cell, longest_word, 1)  # a header may wrap between its words; a number never
+        least.append(floor if col.numeric else min(floor, max(TEXT_MIN, longest_word)))
+    frame = 3 * len(cols) + 1  # a space either side of each cell and a border between and around them
+    if sum(least) + frame > width:
+        return None
+    widths = list(natural)
+    excess = sum(widths) + frame - width
+    # wrap the headers of number columns first, then fold the widest text column
+    for numeric in (True, False):
+        while excess > 0:
+            room = [k for k, c in enumerate(cols) if c.numeric == numeric and widths[k] > least[k]]
+            if not room:
+                break
+            j = max(room, key=lambda k: widths[k])
+            widths[j] -= 1
+            excess -= 1
+    return widths
+
+
+def grid(out, title: str, cols: list[Col], rows: list[list], sections: list[int] = ()) -> None:
+    """Print ``rows`` under ``title`` as a table that fits the console, or stacked when it cannot."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [[_plain(c) for c in row] for row in rows]
+    _line(out, title, bold=True)
+    widths = _widths(cols, rows, out.width)
+    if widths is None:
+        _stacked(out, cols, rows)
+        return
+    table = Table(box=box.ROUNDED if out.is_terminal else box.ASCII, header_style="bold" if out.is_terminal else "")
+    for col, w in zip(cols, widths):
+        # a number column is as wide as its widest number, which has no space to wrap at: it stays whole
+        table.add_column(col.header, width=w, overflow="fold", justify="right" if col.numeric else "left")
+    for i, row in enumerate(rows):
+        table.add_row(*[Text(c.text, style=c.style if out.is_terminal and c.style else "") for c in row],
+                      end_section=i in sections)
+    out.print(table)
+
+
+def _stacked(out, cols: list[Col], rows: list[list[Cell]]) -> None:
+    """One block a row: its text cells as a heading, then ``header value`` pairs wrapped between pairs."""
+    from rich.text import Text
+
+    for row in rows:
+        texts = [c.text for col, c in zip(cols, row) if not col.numeric and c.text.strip()]
+        heading = " · ".join(texts) or "-"
+        indent = " " * (len(heading) - len(heading.lstrip()) + 4)  # a group's numbers sit under its name
+        _line(out, heading, bold=True)
+        line = Text(indent)
+        for col, cell in zip(cols, row):
+            if not col.numeric or not cell.text:
+                continue
+            pair = Text(f"{col.header} ")
+            pair.append(cell.text, style=cell.style if out.is_terminal and cell.style else "")
+            if len(line) > len(indent) and len(line) + 3 + len(pair) > out.width:
+                out.print(line, overflow="fold")
+                line = Text(indent)
+            if len(line) > len(indent):
+                line.append("   ")
+            line.append_text(pair)
+        if len(line) > len(indent):
+            out.print(line, overflow="fold")
+
+
+def _line(out, text: str, bold: bool = False, dim: bool = False) -> None:
+    """A line of plain text (never markup), folded at the console width rather than cut."""
+    from rich.text import Text
+
+    style = ("bold" if bold else "dim" if dim else "") if out.is_terminal else ""
+    out.print(Text(text, style=style), overflow="fold")
+
+
+# ----------------------------------------------------------------------------- compute and diff
 
 
 def _signatures(out, results) -> None:
-    from rich.markup import escape
-
     for signature in dict.fromkeys(r.signature for r in results):
-        out.print(escape(f"signature: {signature}"), soft_wrap=True, style="dim" if out.is_terminal else None)
+        _line(out, f"signature: {signature}", dim=True)
+
+
+def _columns(out, results) -> None:
+    """The columns each loss read, once per loss: one line when every loss read the same."""
+    from .machine import columns_by_loss
+
+    used = columns_by_loss(results)
+    if len(set(used.values())) == 1:
+        _line(out, f"columns: {next(iter(used.values()))}", dim=True)
+        return
+    for label, text in used.items():
+        _line(out, f"columns of {label}: {text}", dim=True)
 
 
 def _checks(out, checks) -> None:
-    from rich.markup import escape
-
     if not checks:
         return
-    table = _table(out, "gates")
-    for name in ("gate", "value", "result"):
-        table.add_column(name, justify="right" if name == "value" else "left")
+    rows = []
     for c in checks:
-        verdict = "pass" if c.passed else "FAIL"
-        if out.is_terminal:
-            verdict = f"[green]{verdict}[/]" if c.passed else f"[bold red]{verdict}[/]"
-        table.add_row(escape(c.expr), number(c.value), verdict)
-    out.print(table)
+        verdict = {"passed": Cell("pass", "green"), "failed": Cell("FAIL", "bold red"),
+                   "skipped": Cell("skipped", "yellow")}[c.status]
+        if c.note:
+            verdict = Cell(f"{verdict.text}: {c.note}", verdict.style)
+        rows.append([Cell(c.expr), Cell("" if c.value is None else number(c.value)), verdict])
+    grid(out, "gates", [Col("gate"), Col("value", numeric=True), Col("result")], rows)
+
+
+def _worst_first(results):
+    """Groups by value, highest (worst) first; a group without a value (nan) first of all."""
+    return sorted(results, key=lambda r: -math.inf if r.value is None or r.value != r.value else -r.value)
+
+
+def compute_rows(report, with_grad: bool) -> tuple[list[list[Cell]], list[int]]:
+    """Rows of the compute table: each loss's overall result, then its groups (the worst 20 of more than 50)."""
+    rows, sections = [], []
+    labels = list(dict.fromkeys(r.label for r in report.results))
+    for label in labels:
+        overall = [r for r in report.results if r.label == label and r.group is None]
+        groups = [r for r in report.results if r.label == label and r.group is not None]
+        hidden = 0
+        if len(groups) > MAX_GROUPS:
+            hidden = len(groups) - SHOWN_GROUPS
+            groups = _worst_first(groups)[:SHOWN_GROUPS]
+        for r in overall + groups:
+            name = label if r.group is None else "  " + ", ".join(f"{k}={v}" for k, v in r.group.items())
+            row = [Cell(name, "cyan" if r.group is None else None), Cell(number(r.value)), Cell(str(r.n))]
+            if with_grad:
+                g = r.grad or {}
+                row += [Cell(number(g.get(k)) if g else "") for k in ("l2", "abs_max", "mean")]
+            rows.append(row)
+        if hidden:
+            total = hidden + SHOWN_GROUPS
+            rows.append([Cell(f"  + {hidden} more of {total} groups (the {SHOWN_GROUPS} highest are shown; "
+                              "--format json or csv lists every group)")] + [Cell("")] * (len(rows[-1]) - 1))
+        if report.group_by:
+            sections.append(len(rows) - 1)
+    return rows, sections
 
 
 def render_compute(report, file=None, checks=None, top=None) -> None:
-    from rich.markup import escape
-
     out = console(file)
-    has_grad = any(r.grad is not None for r in report.results)
-    table = _table(out, f"{', '.join(report.sources)} · {report.rows} rows")
-    table.add_column("loss", style="cyan" if out.is_terminal else "")
-    if report.group_by:
-        table.add_column("group")
-    table.add_column("value", justify="right")
-    table.add_column("rows", justify="right")
-    if has_grad:
-        for name in ("grad l2", "grad abs_max", "grad mean"):
-            table.add_column(name, justify="right")
-    for result in report.results:
-        row = [escape(result.label)]
-        if report.group_by:
-            row.append(escape(", ".join(f"{k}={v}" for k, v in result.group.items())) if result.group else "(all)")
-        row += [number(result.value), str(result.n)]
-        if has_grad:
-            g = result.grad or {}
-            row += [number(g.get("l2")), number(g.get("abs_max")), number(g.get("mean"))] if g else ["", "", ""]
-        table.add_row(*row)
-    out.print(table)
+    with_grad = any(r.grad is not None for r in report.results)
+    cols = [Col("loss · group" if report.group_by else "loss"), Col("value", True), Col("rows", True)]
+    if with_grad:
+        cols += [Col("grad l2", True), Col("grad abs_max", True), Col("grad mean", True)]
+    rows, sections = compute_rows(report, with_grad)
+    grid(out, f"{', '.join(report.sources)} · {report.rows} rows", cols, rows, sections)
+    _columns(out, report.results)
     _signatures(out, report.results)
     _checks(out, checks)
-    for label, rows in (top or {}).items():
-        hard = _table(out, f"hardest rows · {label}")
-        keys = [k for k in (rows[0] if rows else {"row": 0, "loss": 0})]
-        for key in keys:
-            hard.add_column(escape(str(key)), justify="right" if key in ("row", "loss") else "left")
-        for record in rows:
-            hard.add_row(*[number(v) if k == "loss" else escape(str(v)) for k, v in record.items()])
-        out.print(hard)
+    for label, records in (top or {}).items():
+        keys = list(records[0]) if records else ["row", "loss"]
+        hard = [[Cell(number(v) if k == "loss" else str(v)) for k, v in record.items()] for record in records]
+        grid(out, f"hardest rows · {label}", [Col(str(k), numeric=k in ("row", "loss")) for k in keys], hard)
 
 
 def render_diff(report, file=None, checks=None) -> None:
-    from rich.markup import escape
-
     out = console(file)
     title = f"{' vs '.join(report.sources)} · {report.rows} paired rows · {report.bootstrap} bootstrap resamples"
-    table = _table(out, title)
-    for name in ("loss", "baseline", "candidate", "delta", "rel delta", "95% CI of delta"):
-        table.add_column(name, justify="left" if name == "loss" else "right")
+    cols = [Col("loss"), *(Col(h, numeric=True) for h in ("baseline", "candidate", "delta", "rel delta", "95% CI of delta"))]
+    rows = []
     for r in report.results:
         rel = "" if r.rel_delta is None else f"{100 * r.rel_delta:+.2f}%"
-        delta = f"{r.delta:+.6g}"
-        if out.is_terminal and r.ci[0] > 0:
-            delta = f"[red]{delta}[/]"
-        elif out.is_terminal and r.ci[1] < 0:
-            delta = f"[green]{delta}[/]"
-        table.add_row(escape(r.label), number(r.baseline), number(r.candidate), delta, rel,
-                      f"[{number(r.ci[0])}, {number(r.ci[1])}]".replace("[", "\\["))
-    out.print(table)
+        colour = "red" if r.ci[0] > 0 else "green" if r.ci[1] < 0 else None
+        rows.append([Cell(r.label), Cell(number(r.baseline)), Cell(number(r.candidate)), Cell(f"{r.delta:+.6g}", colour),
+                     Cell(rel), Cell(f"[{number(r.ci[0])}, {number(r.ci[1])}]")])
+    grid(out, title, cols, rows)
     _signatures(out, report.results)
     _checks(out, checks)
