@@ -201,7 +201,8 @@ def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=Non
         ci = (float("nan"), float("nan")) if spread.size == 0 else tuple(float(q) for q in np.quantile(spread, [0.025, 0.975]))
         results.append(DiffResult(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=reduction,
                                   baseline=vb, candidate=vc, delta=delta, rel_delta=rel, ci=ci,
-                                  n=report_c.results[i].n, signature=report_b.results[i].signature))
+                                  n=report_c.results[i].n, signature=report_b.results[i].signature,
+                                  columns=report_b.results[i].columns))
     return DiffReport(sources=baseline.names + candidate.names, rows=acc_b.rows, results=results,
                       warnings=list(dict.fromkeys(report_b.warnings + report_c.warnings)), bootstrap=resamples, seed=seed)
 

@@ -84,6 +84,7 @@ class DiffResult:
     ci: tuple[float, float]
     n: int
     signature: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def value(self) -> float:
@@ -97,7 +98,8 @@ class DiffResult:
             "reduction": self.reduction, "baseline": json_number(self.baseline), "candidate": json_number(self.candidate),
             "value": json_number(self.candidate), "delta": json_number(self.delta),
             "rel_delta": None if self.rel_delta is None else json_number(self.rel_delta),
-            "ci": [json_number(self.ci[0]), json_number(self.ci[1])], "n": self.n, "signature": self.signature,
+            "ci": [json_number(self.ci[0]), json_number(self.ci[1])], "n": self.n, "columns": self.columns,
+            "signature": self.signature,
         }
 
 

@@ -51,6 +51,7 @@ def test_identical_files_have_zero_delta_and_zero_interval(pair_files):
         assert r["delta"] == 0.0 and r["ci"] == [0.0, 0.0] and r["rel_delta"] == 0.0
         assert r["baseline"] == r["candidate"] == r["value"]
         assert set(r) >= {"label", "loss", "params", "baseline", "candidate", "value", "delta", "rel_delta", "ci"}
+        assert r["columns"] == {"pred": ["pred"], "target": ["target"]}
 
 
 def test_worse_candidate_detected_with_key_pairing(pair_files):
