@@ -254,6 +254,9 @@ class Loss:
     value_and_grad: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
     sample_weights: bool = True
     aliases: tuple[str, ...] = field(default=())
+    # Said on stderr when a gradient is asked for and it carries little or no signal: a loss that is
+    # piecewise constant (gradient 0 almost everywhere) or an order statistic (only the selected rows move).
+    grad_warning: str = ""
 
     @property
     def param_names(self) -> tuple[str, ...]:

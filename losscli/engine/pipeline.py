@@ -318,6 +318,8 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
         if acc.grouping is not None:
             per_group = outcomes(lp.loss, lp.params, state.resized(acc.groups).reordered(order), options.reduction)
             results.extend(result(o, key) for o, key in zip(per_group, keys))
+        if options.with_grad and lp.loss.grad_warning:
+            warnings.append(f"Loss {lp.label!r}: {lp.loss.grad_warning}")
         if acc.rows > 1:
             for role, flags in acc.unit[i].items():
                 inside = [name for name, flag in zip(acc.elements[i][role], flags) if flag]
