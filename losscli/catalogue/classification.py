@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import BINARY, PROBABILITY, Explain, Loss, Param, Problem, log_sigmoid, pred_role, sigmoid, target_role
+from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, log_sigmoid, pred_role, sigmoid, target_role,
+                   zero_gradient)
 
 PROBS = pred_role(
     "probabilities of the positive class, one column per label", PROBABILITY,
@@ -280,11 +281,6 @@ def zero_one(pred, target, *, threshold=None, from_logits=False):
     """1 where any column's decision (pred > threshold) differs from its label; sklearn zero_one_loss."""
     decision = pred > _zero_one_cut(threshold, from_logits)
     return (decision != (target == 1.0)).any(axis=1).astype(np.float64)
-
-
-def zero_gradient(pred, *_, **__):
-    """The gradient of a piecewise-constant loss: 0 wherever it exists (every point off the jumps)."""
-    return np.zeros_like(pred)
 
 
 def zero_one_check(pred, target, *, threshold=None, from_logits=False):
