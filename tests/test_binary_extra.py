@@ -136,7 +136,7 @@ def test_zero_one_grad_warns_and_refuses_logits_as_probabilities(tmp_path):
     assert "piecewise constant" in result.stderr and "gradient is 0" in result.stderr
     path.write_text("pred,target\n2.5,1\n-1,0\n")
     bad = CliRunner().invoke(main, ["compute", "-l", "zero_one", str(path)])
-    assert bad.exit_code == 3 and "from_logits=true" in bad.stderr and "rows 1, 2" in bad.stderr
+    assert bad.exit_code == 3 and "set from_logits=true" in bad.stderr and "rows 1, 2" in bad.stderr
 
 
 # ----------------------------------------------------------------------------- sparsemax

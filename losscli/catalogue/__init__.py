@@ -19,6 +19,7 @@ FAMILIES = (
     "classification",
     "margin",
     "multiclass",
+    "multilabel",
     "segmentation",
     "embedding",
     "boxes",

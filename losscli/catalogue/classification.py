@@ -273,21 +273,22 @@ def exponential_check(pred, target):
                     "loss, use bce_logits to compare them")]
 
 
-def _zero_one_cut(threshold, from_logits):
-    return (0.0 if from_logits else 0.5) if threshold is None else threshold
+def wrong_decisions(pred, target, threshold, from_logits):
+    """Where the decision pred > threshold (0.5 for probabilities, 0 for logits unless given) misses the 0/1 label."""
+    cut = (0.0 if from_logits else 0.5) if threshold is None else threshold
+    return (pred > cut) != (target == 1.0)
 
 
 def zero_one(pred, target, *, threshold=None, from_logits=False):
     """1 where any column's decision (pred > threshold) differs from its label; sklearn zero_one_loss."""
-    decision = pred > _zero_one_cut(threshold, from_logits)
-    return (decision != (target == 1.0)).any(axis=1).astype(np.float64)
+    return wrong_decisions(pred, target, threshold, from_logits).any(axis=1).astype(np.float64)
 
 
-def zero_one_check(pred, target, *, threshold=None, from_logits=False):
+def threshold_check(pred, target, *, threshold=None, from_logits=False):
     if from_logits:
         return []
     return [Problem("pred", (pred < 0.0) | (pred > 1.0), "with from_logits=false pred must be probabilities in "
-                    "[0, 1]; for raw scores set zero_one:from_logits=true")]
+                    "[0, 1]; for raw scores set from_logits=true")]
 
 
 def _sparsemax_argument(pred, target):
@@ -332,7 +333,7 @@ ZERO_ONE = Loss(
     summary="Zero-one loss: the fraction of rows classified wrongly after a threshold (1 - accuracy).",
     formula="mean_i [any_j (p_ij > threshold) != y_ij]",
     inputs=(pred_role("probabilities (or logits with from_logits=true), one column per label"), BINARY_LABELS),
-    value=zero_one, grad=zero_gradient, check=zero_one_check,
+    value=zero_one, grad=zero_gradient, check=threshold_check,
     params=(Param("threshold", None, "a prediction above it is the positive class; default 0.5 for probabilities, "
                   "0 for logits (given in the units of pred)", allow_none=True),
             Param("from_logits", False, "pred are logits (raw scores) rather than probabilities", kind=bool)),
