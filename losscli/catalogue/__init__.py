@@ -24,6 +24,8 @@ FAMILIES = (
     "embedding",
     "boxes",
     "distribution",
+    "pairs",
+    "keypoints",
 )
 
 
