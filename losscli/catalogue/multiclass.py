@@ -1,4 +1,5 @@
-"""Multi-class losses: K >= 2 prediction columns per row, one value per row, mean over rows.
+"""Multi-class losses: K >= 2 prediction columns per row, one value per row, mean over rows
+(weighted_kappa alone is defined on the whole set of rows, per="set").
 
 The target is either ONE column of class indices (0 .. K-1, or ``ignore_index``)
 or K columns of class probabilities (soft labels, one-hot rows included); the
@@ -1008,6 +1009,93 @@ WASSERSTEIN_1D = Loss(
     ),
 )
 
+# ----------------------------------------------------------------------------- weighted kappa (set-level)
+
+
+def _kappa_weights(k, weightage):
+    """TFA's disagreement weights (i - j)^2 / (K - 1)^2 or |i - j| / (K - 1) between class indices."""
+    gap = np.arange(k)[:, None] - np.arange(k)[None, :]
+    return gap * gap / (k - 1) ** 2 if weightage == "quadratic" else np.abs(gap) / (k - 1)
+
+
+def _kappa_row_weights(target, k, weightage):
+    """Each row's weights against every predicted class, from its (expected) label y . (0..K-1), as TFA."""
+    label = (target * np.arange(k)).sum(axis=1, keepdims=True)
+    gap = label - np.arange(k)[None, :]
+    return gap * gap / (k - 1) ** 2 if weightage == "quadratic" else np.abs(gap) / (k - 1)
+
+
+def _kappa_stats(pred, target, *, weightage="quadratic", epsilon=1e-6):
+    """Per row: the weighted disagreement sum_c W(y, c) p_c, the target row, the prediction row and a count."""
+    k = pred.shape[1]
+    t = _soft_target(pred, target)
+    disagreement = (_kappa_row_weights(t, k, weightage) * pred).sum(axis=1, keepdims=True)
+    return np.hstack([disagreement, t, pred, np.ones((pred.shape[0], 1))])
+
+
+def _kappa_parts(totals, k, weightage):
+    totals = np.asarray(totals, dtype=np.float64)
+    numerator, labels, preds, count = (totals[..., 0], totals[..., 1:1 + k], totals[..., 1 + k:1 + 2 * k],
+                                       totals[..., -1])
+    expected = labels @ _kappa_weights(k, weightage)  # (..., K): what each predicted class costs by chance
+    denominator = (expected * preds).sum(axis=-1) / count
+    return numerator, denominator, expected, count
+
+
+def weighted_kappa_value(*, totals, weightage="quadratic", epsilon=1e-6):
+    """log(sum W(y, c) p / (label_dist W pred_dist / N) + epsilon), 0/0 read as 0; tfa WeightedKappaLoss."""
+    k = (np.asarray(totals).shape[-1] - 2) // 2
+    numerator, denominator, *_ = _kappa_parts(totals, k, weightage)
+    ratio = numerator / denominator if denominator != 0 else 0.0  # tf.math.divide_no_nan
+    return float(np.log(ratio + epsilon))
+
+
+def weighted_kappa_grad(pred, target, *, totals, weightage="quadratic", epsilon=1e-6):
+    k = pred.shape[1]
+    numerator, denominator, expected, count = _kappa_parts(totals, k, weightage)
+    col = (lambda a: a[:, None]) if np.ndim(numerator) else (lambda a: a)
+    safe = np.where(denominator != 0, denominator, 1.0)
+    ratio = np.where(denominator != 0, numerator / safe, 0.0)
+    d_num = _kappa_row_weights(_soft_target(pred, target), k, weightage)
+    d_den = expected / col(count)
+    g = (d_num * col(safe) - col(numerator) * d_den) / col(safe * safe) / col(ratio + epsilon)
+    # where TFA's divide_no_nan returns 0 (no disagreement expected by chance) the loss is flat: gradient 0
+    return np.where(col(denominator) != 0, g, 0.0)
+
+
+def weighted_kappa_check(pred, target, *, weightage="quadratic", epsilon=1e-6):
+    return _check_classes(pred, target, columns="probability")
+
+
+WEIGHTED_KAPPA = Loss(
+    name="weighted_kappa", family="multiclass", per="set", sample_weights=False,
+    summary="Weighted kappa loss for ordinal classes: log of observed over chance disagreement (TF Addons).",
+    formula="log(sum_i sum_c W(y_i, c) p_ic / (sum_ab n_a W_ab P_b / N) + epsilon), W = (a-b)^2/(K-1)^2 or |a-b|/(K-1)",
+    inputs=(PROBS, CLASS_TARGET), value=weighted_kappa_value, grad=weighted_kappa_grad, stats=_kappa_stats,
+    check=weighted_kappa_check,
+    params=(Param("weightage", "quadratic", "disagreement weights between classes a and b: quadratic (a-b)^2 or "
+                  "linear |a-b|", kind=str, choices=("quadratic", "linear")),
+            Param("epsilon", 1e-6, "added inside the log so a perfect prediction stays finite", low=0.0,
+                  low_open=True)),
+    explain=Explain(
+        inputs=_ORDERED + " One-hot (or soft) target rows give the label y . (0, 1, ..., K-1), as TFA computes it. "
+               "The loss is computed over the whole set of rows (sums of the weighted disagreement, of the target "
+               "rows and of the prediction rows), so there is no per-row value; sample weights and --reduction are "
+               "ignored, and a group's value is the loss on that group's rows alone.",
+        gradient="With O the observed and E the chance disagreement: d/dp_ic = (W(y_i, c) E - O (n W)_c / N) / E^2 / "
+                 "(O/E + epsilon), n the class counts of the target. It needs the set's totals, so a gradient takes a "
+                 "second pass over the input. 0 where E = 0 (TFA's divide_no_nan gives the flat value log epsilon).",
+        use="Ordinal classification judged by quadratic weighted kappa (grading, severity scores): it trains the "
+            "metric directly. The value lies in [-inf, log 2]; log(1 - kappa + epsilon), lower is better.",
+        avoid="Unordered classes, and tiny sets where the chance term is noisy. Keep K >= 2.",
+        relations="O/E = 1 - kappa, so exp(loss) - epsilon is 1 - Cohen's weighted kappa of the soft predictions. "
+                  "wasserstein_1d is a per-row ordinal alternative.",
+        reference="de la Torre et al. (2018), Weighted kappa loss function for multi-class classification of ordinal "
+                  "data in deep learning; tfa.losses.WeightedKappaLoss (tensorflow_addons/losses/kappa_loss.py, "
+                  "weightage='quadratic', epsilon=1e-6).",
+    ),
+)
+
 LOSSES = (CROSS_ENTROPY, NLL, KL_DIV, MULTI_MARGIN, POLY1, FOCAL_CE, BRIER, JS_DIV, HELLINGER,
           MULTICLASS_HINGE, CATEGORICAL_HINGE, MULTICLASS_PERCEPTRON, MULTICLASS_SPARSEMAX, GENERALIZED_CE,
-          TOP_K_ERROR, GENERALIZED_KL, TOTAL_VARIATION, WASSERSTEIN_1D)
+          TOP_K_ERROR, GENERALIZED_KL, TOTAL_VARIATION, WASSERSTEIN_1D, WEIGHTED_KAPPA)

@@ -198,3 +198,15 @@ CASES.update({
     "total_variation": [Case("soft", ordered()), Case("index", ordered("index"))],
     "wasserstein_1d": [Case("soft", ordered()), Case("index", ordered("index"))],
 })
+
+
+def ordinal(target: str = "index"):
+    def make(rng: np.random.Generator, n: int) -> dict:
+        p = rng.dirichlet(np.ones(K) * 2.0, size=n)
+        y = rng.integers(0, K, size=n)
+        return {"pred": p, "target": y.astype(float) if target == "index" else np.eye(K)[y]}
+
+    return make
+
+
+CASES["weighted_kappa"] = [Case("quadratic, index", ordinal()), Case("linear, one-hot", ordinal("onehot"), {"weightage": "linear"})]

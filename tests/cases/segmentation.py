@@ -25,3 +25,23 @@ CASES = {
                       Case("gamma 2, logits", masks(logits=True), {"gamma": 2.0, "from_logits": True}),
                       Case("gamma 1.5 alpha 0.7", masks(soft=True), {"gamma": 1.5, "alpha": 0.7, "beta": 0.3, "smooth": 0.5})],
 }
+
+
+def one_hot_masks(logits: bool = False, classes: int = 3):
+    """Class probabilities per pixel (rows summing to 1, or logits) against one-hot masks, every class present."""
+    def make(rng: np.random.Generator, n: int) -> dict:
+        labels = rng.integers(0, classes, size=n)
+        labels[:classes] = np.arange(min(n, classes))
+        target = np.eye(classes)[labels]
+        pred = rng.normal(size=(n, classes)) * 2 if logits else rng.dirichlet(np.ones(classes) * 2, size=n)
+        return {"pred": pred, "target": target}
+
+    return make
+
+
+CASES.update({
+    "generalized_dice": [Case("probabilities", one_hot_masks()), Case("logits", one_hot_masks(True), {"from_logits": True}),
+                         Case("independent masks, smooth 0.1", masks(soft=True), {"smooth": 0.1})],
+    "mcc": [Case("probabilities", masks()), Case("logits, eps 1e-3", masks(logits=True), {"from_logits": True, "eps": 1e-3}),
+            Case("one column", masks(classes=1))],
+})
