@@ -32,7 +32,8 @@ A definition may also give ``value_and_grad``, returning both at once, when they
 (a sigmoid, a softmax); the engine then calls it instead of the two when a gradient is asked for.
 
 Set-level losses ignore sample weights and the reduction (they are defined on
-the whole set); the engine warns when either is given.
+the whole set); the engine warns when either is given. A set-level loss whose value is no sum of
+per-row statistics (``holds_rows``: medians, maxima, the Lovász extension) is described in engine/held.py.
 """
 
 from __future__ import annotations
@@ -257,6 +258,11 @@ class Loss:
     # Said on stderr when a gradient is asked for and it carries little or no signal: a loss that is
     # piecewise constant (gradient 0 almost everywhere) or an order statistic (only the selected rows move).
     grad_warning: str = ""
+    # A set-level loss that is no sum (a median, a maximum, the Lovász extension) keeps every row's stats:
+    # value(totals=S) gets the (rows, k) statistics themselves, stats_grad(totals=S) returns d value / d S,
+    # and grad(..., totals=D) gets the rows of that array belonging to its block (see engine/held.py).
+    holds_rows: bool = False
+    stats_grad: Callable[..., np.ndarray] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:

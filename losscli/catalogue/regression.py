@@ -565,4 +565,107 @@ STUDENT_T_NLL = Loss(
     ),
 )
 
-LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE, MSLE, MAPE, SMAPE, POISSON, GAUSSIAN_NLL, TWEEDIE, WING, STUDENT_T_NLL)
+# ----------------------------------------------------------------------------- order statistics of |r|
+
+
+def absolute_residuals(pred, target):
+    """|p - y| per element: the statistics median_absolute_error and max_error keep for every row."""
+    return np.abs(pred - target)
+
+
+def _share_among_ties(values, chosen):
+    """1 / (number of elements equal to ``chosen``) on each of them, per column: a subgradient that no row
+    order decides (any split among tied elements is one, the even split is the symmetric one)."""
+    hit = values == chosen
+    return hit / np.maximum(hit.sum(axis=0, keepdims=True), 1)
+
+
+def _ordered(totals):
+    return np.asarray(totals, dtype=np.float64).reshape(-1, np.shape(totals)[-1] if np.ndim(totals) > 1 else 1)
+
+
+def max_error_value(*, totals):
+    """max_{i,j} |r_ij|; sklearn max_error (one output there; the largest over every column here)."""
+    a = _ordered(totals)
+    return float(a.max()) if a.size else float("nan")
+
+
+def max_error_stats_grad(*, totals):
+    # d max / d |r_ij|: 1 on the largest element, shared evenly among exact ties
+    a = _ordered(totals)
+    hit = a == a.max()
+    return hit / hit.sum()
+
+
+def median_absolute_error_value(*, totals):
+    """mean over columns of median_i |r_ij| (the middle two averaged for an even count); sklearn's default."""
+    a = _ordered(totals)
+    return float(np.median(a, axis=0).mean()) if a.size else float("nan")
+
+
+def median_absolute_error_stats_grad(*, totals):
+    # d median / d |r_ij| is 1 on the middle element (1/2 on each of the two middle ones for an even count),
+    # each shared evenly among elements tied with it; divided by the number of columns for the mean
+    a = _ordered(totals)
+    n = a.shape[0]
+    ordered = np.sort(a, axis=0)
+    low, high = ordered[(n - 1) // 2][None, :], ordered[n // 2][None, :]
+    return 0.5 * (_share_among_ties(a, low) + _share_among_ties(a, high)) / a.shape[1]
+
+
+def order_statistic_grad(pred, target, *, totals):
+    """Chain d value / d|r| (the rows' part of stats_grad) through |r|: times sign(p - y)."""
+    return totals * np.sign(pred - target)
+
+
+_ORDER_GRAD = ("the gradient of {what} is not a sum over rows: it is nonzero only on the {rows} (d value / d pred = "
+               "sign(r) there), 0 on every other row, and it needs a second pass over the input.")
+_HELD = (" Exact: every |r| is kept in memory (8 bytes per element, refused beyond 2^27 elements with a message), "
+         "since {what} of a file cannot be built from sums. It is a set-level value: no per-row value (--per-row and "
+         "--top leave it out), --reduction and --weight do not apply, a group's value is {what} of its own rows.")
+
+MAX_ERROR = Loss(
+    name="max_error", family="regression", per="set", sample_weights=False, holds_rows=True,
+    summary="Maximum absolute error: the worst residual of the whole set.",
+    formula="max_{i,j} |p_ij - y_ij|",
+    inputs=(PRED, TARGET), value=max_error_value, stats=absolute_residuals, stats_grad=max_error_stats_grad,
+    grad=order_statistic_grad,
+    grad_warning=_ORDER_GRAD.format(what="max_error", rows="element(s) with the largest |r|"),
+    explain=Explain(
+        inputs=_RESIDUAL.replace("; the loss is elementwise and the mean runs over all elements", "")
+        + _HELD.format(what="the maximum") + " (A maximum alone would merge by max; keeping the rows gives the "
+        "gradient its position.)",
+        gradient="sign(r) on the element with the largest |r| and 0 everywhere else: max_error has no per-row "
+                 "gradient, only the worst element moves it. Exact ties share it evenly. --grad says so on stderr.",
+        use="A worst-case gate in CI (--fail-if 'max_error>...'): no single prediction may be off by more than this.",
+        avoid="Training, or data with outliers you accept: one row decides the value.",
+        relations="The limit of the p-norm of the residuals as p grows; rmse and mae average instead. sklearn's "
+                  "max_error accepts one output column only; with several columns we take the largest over all of them.",
+        reference="sklearn.metrics.max_error.",
+    ),
+)
+
+MEDIAN_ABSOLUTE_ERROR = Loss(
+    name="median_absolute_error", family="regression", per="set", sample_weights=False, holds_rows=True,
+    summary="Median absolute error of each column, averaged over columns (sklearn).",
+    formula="mean_j median_i |p_ij - y_ij|",
+    inputs=(PRED, TARGET), value=median_absolute_error_value, stats=absolute_residuals,
+    stats_grad=median_absolute_error_stats_grad, grad=order_statistic_grad,
+    grad_warning=_ORDER_GRAD.format(what="median_absolute_error", rows="median row(s) of each column"),
+    explain=Explain(
+        inputs=_RESIDUAL.replace("; the loss is elementwise and the mean runs over all elements", "")
+        + " The median is taken per column and the medians are averaged (sklearn's multioutput='uniform_average'); "
+        "an even count averages the two middle values." + _HELD.format(what="the median"),
+        gradient="sign(r) / C on the median element of each column (1/2 each on the two middle ones for an even "
+                 "count, shared evenly among exact ties), 0 everywhere else: median_absolute_error has no per-row "
+                 "gradient. --grad says so on stderr.",
+        use="A robust summary of typical error: half the predictions are closer than this, whatever the outliers do.",
+        avoid="Training (the gradient touches one or two rows per column), and weighted data: sklearn accepts "
+              "sample_weight (a weighted median) but losscli ignores --weight here (it warns).",
+        relations="mae is the mean of the same |r|; quantile at q=0.5 is a loss whose minimiser is the median.",
+        reference="sklearn.metrics.median_absolute_error (multioutput='uniform_average').",
+    ),
+)
+
+LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE, MSLE, MAPE, SMAPE, POISSON, GAUSSIAN_NLL, TWEEDIE, WING, STUDENT_T_NLL,
+          MAX_ERROR, MEDIAN_ABSOLUTE_ERROR)

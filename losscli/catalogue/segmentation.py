@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROBABILITY, Explain, Loss, Param, Problem, pred_role, sigmoid, softmax, target_role
+from .base import BINARY, PROBABILITY, Explain, Loss, Param, Problem, pred_role, sigmoid, softmax, target_role
 
 PRED = pred_role("one column per class: probabilities in [0, 1], or logits with from_logits=true")
 TARGET = target_role(
@@ -372,4 +372,178 @@ MCC = Loss(
     ),
 )
 
-LOSSES = (DICE, JACCARD, TVERSKY, FOCAL_TVERSKY, GENERALIZED_DICE, MCC)
+# ----------------------------------------------------------------------------- Lovász (needs the sorted set)
+
+
+def _lovasz_weights(labels_sorted):
+    """The Lovász extension's weights for errors sorted in decreasing order: the increments of the Jaccard loss
+    1 - (G - cumsum(y)) / (G + cumsum(1 - y)) as the sorted elements join the error set one by one (Berman et
+    al., Algorithm 1)."""
+    positives = labels_sorted.sum()
+    intersection = positives - np.cumsum(labels_sorted)
+    union = positives + np.cumsum(1.0 - labels_sorted)
+    jaccard = 1.0 - intersection / union
+    jaccard[1:] = jaccard[1:] - jaccard[:-1]
+    return jaccard
+
+
+def _lovasz_sorted(errors, labels):
+    """Order of the errors, largest first (a stable sort: ties keep row order, as torch.sort on CPU), and weights."""
+    order = np.argsort(-errors, kind="stable")
+    return order, _lovasz_weights(labels[order])
+
+
+def _hinge_stats(pred, target):
+    """Per element the hinge error 1 - x s (s = 2y - 1) and the label, laid out [errors..., labels...]."""
+    return np.hstack([1.0 - pred * (2.0 * target - 1.0), target])
+
+
+def lovasz_hinge_value(*, totals):
+    """sum_k relu(e_(k)) w_k over every element, errors sorted decreasingly; smp LovaszLoss(mode='binary')."""
+    s = np.asarray(totals, dtype=np.float64)
+    c = s.shape[1] // 2
+    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
+    if errors.size == 0:
+        return 0.0
+    order, weights = _lovasz_sorted(errors, labels)
+    return float(np.dot(np.maximum(errors[order], 0.0), weights))
+
+
+def lovasz_hinge_stats_grad(*, totals):
+    s = np.asarray(totals, dtype=np.float64)
+    c = s.shape[1] // 2
+    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
+    d = np.zeros_like(s)
+    if errors.size:
+        order, weights = _lovasz_sorted(errors, labels)
+        d_errors = np.zeros(errors.size)
+        d_errors[order] = np.where(errors[order] > 0.0, weights, 0.0)  # relu passes nothing at 0, as torch
+        d[:, :c] = d_errors.reshape(-1, c)
+    return d
+
+
+def lovasz_hinge_grad(pred, target, *, totals):
+    c = pred.shape[1]
+    return totals[:, :c] * -(2.0 * target - 1.0)  # d(1 - x s)/dx = -s
+
+
+def _softmax_stats(pred, target, *, from_logits=True):
+    p = softmax(pred) if from_logits else pred
+    return np.hstack([p, target])
+
+
+def _present_classes(s):
+    c = s.shape[1] - 1
+    labels = s[:, c]
+    present = [k for k in range(c) if (labels == k).any()]
+    return labels, present
+
+
+def lovasz_softmax_value(*, totals, from_logits=True):
+    """mean over classes present of sum_k |fg - p|_(k) w_k; smp LovaszLoss(mode='multiclass'), classes='present'."""
+    s = np.asarray(totals, dtype=np.float64)
+    labels, present = _present_classes(s)
+    losses = []
+    for k in present:
+        fg = (labels == k).astype(np.float64)
+        errors = np.abs(fg - s[:, k])
+        order, weights = _lovasz_sorted(errors, fg)
+        losses.append(np.dot(errors[order], weights))
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def lovasz_softmax_stats_grad(*, totals, from_logits=True):
+    s = np.asarray(totals, dtype=np.float64)
+    labels, present = _present_classes(s)
+    d = np.zeros_like(s)
+    for k in present:
+        fg = (labels == k).astype(np.float64)
+        errors = np.abs(fg - s[:, k])
+        order, weights = _lovasz_sorted(errors, fg)
+        d[order, k] = weights * np.sign(s[order, k] - fg[order]) / len(present)
+    return d
+
+
+def lovasz_softmax_grad(pred, target, *, totals, from_logits=True):
+    g = totals[:, :pred.shape[1]]
+    if not from_logits:
+        return g
+    p = softmax(pred)
+    return p * (g - (p * g).sum(axis=1, keepdims=True))
+
+
+def _lovasz_softmax_check(pred, target, *, from_logits=True):
+    from ..errors import InputDataError
+
+    k = pred.shape[1]
+    if k < 2:
+        raise InputDataError(f"lovasz_softmax needs K >= 2 class columns in pred, got {k}.")
+    raw = target[:, 0]
+    bad = (raw != np.round(raw)) | (raw < 0) | (raw >= k)
+    problems = [Problem("target", bad, f"target must be a class index 0..{k - 1} (one column)")]
+    if not from_logits:
+        problems.append(Problem("pred", (pred < 0) | (pred > 1), "with from_logits=false pred must be class "
+                                "probabilities in [0, 1]"))
+    return problems
+
+
+_LOVASZ_MEMORY = (" The Lovász extension sorts the errors of the whole set, so it cannot be built from sums: every "
+                  "row's errors and labels are kept in memory (refused beyond 2^27 numbers, with a message), and the "
+                  "gradient takes a second pass. Set-level: no per-row value, --weight and --reduction do not apply, "
+                  "a group's value is the loss on that group's rows alone (use --group-by image for smp's "
+                  "per_image=True values).")
+
+LOVASZ_HINGE = Loss(
+    name="lovasz_hinge", family="segmentation", per="set", sample_weights=False, holds_rows=True,
+    summary="Lovász hinge loss: the convex surrogate of the Jaccard (IoU) loss for binary masks (smp).",
+    formula="sum_k relu(e_(k)) w_k, e = 1 - x (2y - 1) sorted decreasingly, w_k the Jaccard loss increments",
+    inputs=(pred_role("logits, one column per mask (every column's pixels are pooled, as smp's binary mode)",
+                      warn_if_probabilities="these look like probabilities, but the Lovász hinge takes logits."),
+            target_role("0/1 mask values, one column per pred column", BINARY,
+                        hint="Lovász hinge targets are binary masks (0 or 1).")),
+    value=lovasz_hinge_value, stats=_hinge_stats, stats_grad=lovasz_hinge_stats_grad, grad=lovasz_hinge_grad,
+    explain=Explain(
+        inputs="pred holds logits (any real number), target 0/1 masks, one column per pred column; every element of "
+               "every column is one pixel of one flattened mask (smp's mode='binary', per_image=False)."
+               + _LOVASZ_MEMORY,
+        gradient="-(2y - 1) w_k for each pixel with a positive hinge error, w_k the weight of its place in the "
+                 "decreasing order of errors; 0 where the error is <= 0 (relu, as torch). Tied errors keep row "
+                 "order, as torch.sort: the value does not depend on it, the split of the gradient among tied "
+                 "pixels does.",
+        use="Optimising IoU directly for binary segmentation, typically fine-tuning after bce or dice.",
+        avoid="Sets too large to hold in memory, and training from scratch (it is piecewise linear; papers start "
+              "with cross-entropy).",
+        relations="The tight convex extension of the Jaccard loss (jaccard is a smooth surrogate of the same "
+                  "metric). lovasz_softmax is its multi-class form on probabilities.",
+        reference="Berman, Rannen Triki and Blaschko (2018), The Lovász-Softmax loss, CVPR; "
+                  "segmentation_models_pytorch losses/lovasz.py (_lovasz_hinge_flat, _lovasz_grad).",
+    ),
+)
+
+LOVASZ_SOFTMAX = Loss(
+    name="lovasz_softmax", family="segmentation", per="set", sample_weights=False, holds_rows=True,
+    summary="Lovász-softmax loss: the convex surrogate of the mean IoU over the classes present (smp).",
+    formula="mean_{c present} sum_k |fg_c - p_c|_(k) w_k, errors sorted decreasingly per class, p = softmax(x)",
+    inputs=(pred_role("K >= 2 class logits per pixel (probabilities with from_logits=false)"),
+            target_role("one column: the pixel's class index 0..K-1", width=1)),
+    value=lovasz_softmax_value, stats=_softmax_stats, stats_grad=lovasz_softmax_stats_grad, grad=lovasz_softmax_grad,
+    check=_lovasz_softmax_check,
+    params=(Param("from_logits", True, "apply a softmax across the class columns first (smp's LovaszLoss always "
+                  "does in multiclass mode)", kind=bool),),
+    explain=Explain(
+        inputs="pred holds K class logits per pixel (one row per pixel), target one column of class indices. "
+               "Only classes present in the target count (smp's classes='present'); no class present gives 0."
+               + _LOVASZ_MEMORY,
+        gradient="Per pixel and present class: sign(p_c - fg_c) w_k / (number of present classes), w_k the Jaccard "
+                 "increment at the pixel's place in the class's sorted errors; then through the softmax, "
+                 "p (g - sum p g). Tied errors keep row order (see lovasz_hinge).",
+        use="Multi-class semantic segmentation judged by mean IoU, usually as a fine-tuning loss.",
+        avoid="Huge sets (it holds every pixel) and classes absent from the set, which it simply skips.",
+        relations="lovasz_hinge is the binary form on logits. jaccard averages a smooth soft IoU instead.",
+        reference="Berman, Rannen Triki and Blaschko (2018), The Lovász-Softmax loss, CVPR; "
+                  "segmentation_models_pytorch losses/lovasz.py (_lovasz_softmax_flat, classes='present', softmax "
+                  "over dim 1 in LovaszLoss).",
+    ),
+)
+
+LOSSES = (DICE, JACCARD, TVERSKY, FOCAL_TVERSKY, GENERALIZED_DICE, MCC, LOVASZ_HINGE, LOVASZ_SOFTMAX)

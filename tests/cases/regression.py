@@ -102,3 +102,16 @@ CASES.update({
     "student_t_nll": [Case("cauchy", residuals()), Case("df 4 scale 0.5", residuals(scale=3.0), {"df": 4.0, "scale": 0.5}),
                       Case("large residuals", residuals(scale=1e6), {"df": 2.5})],
 })
+
+
+def distinct_residuals(rng: np.random.Generator, n: int) -> dict:
+    # order statistics move with the selected element only: keep |r| apart (no ties, no sign changes)
+    target = rng.normal(size=(n, 2))
+    size = rng.permutation(n * 2).reshape(n, 2) * 0.37 + 0.5 + rng.uniform(0, 0.05, size=(n, 2))
+    return {"pred": target + size * rng.choice([-1.0, 1.0], size=(n, 2)), "target": target}
+
+
+CASES.update({
+    "max_error": [Case("distinct", distinct_residuals)],
+    "median_absolute_error": [Case("distinct", distinct_residuals)],
+})

@@ -45,3 +45,25 @@ CASES.update({
     "mcc": [Case("probabilities", masks()), Case("logits, eps 1e-3", masks(logits=True), {"from_logits": True, "eps": 1e-3}),
             Case("one column", masks(classes=1))],
 })
+
+
+def hinge_masks(rng: np.random.Generator, n: int) -> dict:
+    # hinge errors 1 - x s kept apart (no ties in the sort) and off 0 (the relu's kink)
+    target = (rng.random((n, 2)) < 0.4).astype(float)
+    errors = rng.permutation(2 * n).reshape(n, 2) * 0.21 - 0.6 * n * 0.21 + 0.013
+    return {"pred": (1.0 - errors) * (2 * target - 1), "target": target}
+
+
+def class_maps(rng: np.random.Generator, n: int) -> dict:
+    # distinct logits (no ties among a class's errors |fg - p|), every class present when n >= 3
+    labels = rng.integers(0, 3, size=n)
+    labels[: min(n, 3)] = np.arange(min(n, 3))
+    return {"pred": rng.normal(size=(n, 3)) * 2, "target": labels.astype(float)}
+
+
+CASES.update({
+    "lovasz_hinge": [Case("distinct errors", hinge_masks)],
+    "lovasz_softmax": [Case("logits", class_maps),
+                       Case("probabilities", lambda rng, n: {**class_maps(rng, n), "pred": rng.dirichlet(np.ones(3), size=n)},
+                            {"from_logits": False})],
+})
