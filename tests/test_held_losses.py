@@ -17,7 +17,7 @@ import torch
 from click.testing import CliRunner
 from sklearn.metrics import max_error, median_absolute_error
 
-import losscli
+from losscli.api import diff as api_diff
 from losscli.cli import main
 from losscli.errors import UsageProblem
 
@@ -72,7 +72,7 @@ def test_grad_warns_and_diff_refuses(tmp_path):
     assert values == [2.0, 3.0]
     assert "not a sum over rows" in result.stderr and "median row(s)" in result.stderr
     with pytest.raises(UsageProblem, match="diff cannot compare"):
-        losscli.diff(str(path), str(path), ["median_absolute_error"])
+        api_diff(str(path), str(path), ["median_absolute_error"])
 
 
 def test_held_rows_are_refused_beyond_the_stated_limit(monkeypatch):

@@ -13,6 +13,7 @@ import numpy as np
 from .base import (BINARY, PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role,
                    zero_gradient)
 from .classification import threshold_check, wrong_decisions
+from .multiclass import _class_weights
 
 SCORES = pred_role("C label scores (logits or decision values) per row, one column per label")
 MULTI_HOT = target_role("C columns, 1 where the label applies to the row and 0 where it does not", BINARY,
@@ -25,10 +26,6 @@ _MULTI_HOT_INPUTS = ("pred holds C label scores per row; target holds C multi-ho
 
 
 # ----------------------------------------------------------------------------- soft margin
-
-
-def _class_weights(weight, c):
-    return np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
 
 
 def multilabel_soft_margin(pred, target, *, weight=None):
