@@ -164,6 +164,13 @@ def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=Non
          resamples: int = 1000, seed: int = 0, on: str | None = None, options: Options | None = None) -> DiffReport:
     options = options or Options()
     options.reduction, options.with_grad = reduction, False
+    held = [s.label for s in specs if s.loss.holds_rows]
+    if held:
+        from .errors import UsageProblem
+
+        raise UsageProblem(f"diff cannot compare {', '.join(held)}: its bootstrap resamples blocks of sums, and these "
+                           "losses need every row at once (a median, a maximum, a sorted set). Compare them with two "
+                           "compute runs.")
     plans = [make_plan(s.schema, s.names, specs, columns, weight=weight, reduction=reduction) for s in (baseline, candidate)]
     targets = list(dict.fromkeys(c for lp in plans[0].losses for role, cols in lp.columns.items()
                                  if role != lp.first for c in cols))

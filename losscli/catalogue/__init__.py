@@ -21,10 +21,13 @@ FAMILIES = (
     "classification",
     "margin",
     "multiclass",
+    "multilabel",
     "segmentation",
     "embedding",
     "boxes",
     "distribution",
+    "pairs",
+    "keypoints",
 )
 
 

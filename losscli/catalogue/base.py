@@ -34,7 +34,8 @@ A definition may also give ``value_and_grad``, returning both at once, when they
 (a sigmoid, a softmax); the engine then calls it instead of the two when a gradient is asked for.
 
 Set-level losses ignore sample weights and the reduction (they are defined on
-the whole set); the engine warns when either is given.
+the whole set); the engine warns when either is given. A set-level loss whose value is no sum of
+per-row statistics (``holds_rows``: medians, maxima, the Lovász extension) is described in engine/held.py.
 """
 
 from __future__ import annotations
@@ -256,6 +257,14 @@ class Loss:
     value_and_grad: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
     sample_weights: bool = True
     aliases: tuple[str, ...] = field(default=())
+    # Said on stderr when a gradient is asked for and it carries little or no signal: a loss that is
+    # piecewise constant (gradient 0 almost everywhere) or an order statistic (only the selected rows move).
+    grad_warning: str = ""
+    # A set-level loss that is no sum (a median, a maximum, the Lovász extension) keeps every row's stats:
+    # value(totals=S) gets the (rows, k) statistics themselves, stats_grad(totals=S) returns d value / d S,
+    # and grad(..., totals=D) gets the rows of that array belonging to its block (see engine/held.py).
+    holds_rows: bool = False
+    stats_grad: Callable[..., np.ndarray] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -302,3 +311,8 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 
 def softmax(x: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(x))
+
+
+def zero_gradient(pred: np.ndarray, *_, **__) -> np.ndarray:
+    """The gradient of a piecewise-constant loss (a count of mistakes): 0 wherever it exists, i.e. off the jumps."""
+    return np.zeros_like(pred)

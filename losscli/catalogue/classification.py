@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role
+from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, log_sigmoid, pred_role, sigmoid, target_role,
+                   zero_gradient)
 
 PROBS = pred_role(
     "probabilities of the positive class, one column per label", PROBABILITY,
@@ -240,4 +241,137 @@ VARIFOCAL = Loss(
     ),
 )
 
-LOSSES = (BCE, BCE_LOGITS, FOCAL, VARIFOCAL)
+# ----------------------------------------------------------------------------- exponential, zero_one, sparsemax
+
+BINARY_LABELS = target_role("labels 0 or 1, one column per prediction column", BINARY,
+                            hint="Use 0 for the negative and 1 for the positive class.")
+RAW_SCORES = pred_role("raw scores (the boosting model's raw prediction f), one column per label")
+# exp overflows float64 beyond this exponent; the loss itself is larger than any float64 there
+_LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))
+
+
+def _exponential_terms(pred, target):
+    """y exp(-f) and (1 - y) exp(f) as exp(log y - f), exp(log(1 - y) + f): a zero label gives exactly 0."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.exp(np.log(target) - pred), np.exp(np.log1p(-target) + pred)
+
+
+def exponential(pred, target):
+    """y exp(-f) + (1 - y) exp(f); sklearn's ExponentialLoss (AdaBoost), y in [0, 1]."""
+    positive, negative = _exponential_terms(pred, target)
+    return positive + negative
+
+
+def exponential_grad(pred, target):
+    positive, negative = _exponential_terms(pred, target)
+    return negative - positive
+
+
+def exponential_check(pred, target):
+    with np.errstate(divide="ignore"):
+        overflow = (np.log(target) - pred > _LOG_FLOAT_MAX) | (np.log1p(-target) + pred > _LOG_FLOAT_MAX)
+    return [Problem("pred", overflow, "the exponential loss of these rows is larger than the largest float64 "
+                    "(exp(|f|) with |f| > 709 on the wrong side of the label); such scores saturate every exponential "
+                    "loss, use bce_logits to compare them")]
+
+
+def wrong_decisions(pred, target, threshold, from_logits):
+    """Where the decision pred > threshold (0.5 for probabilities, 0 for logits unless given) misses the 0/1 label."""
+    cut = (0.0 if from_logits else 0.5) if threshold is None else threshold
+    return (pred > cut) != (target == 1.0)
+
+
+def zero_one(pred, target, *, threshold=None, from_logits=False):
+    """1 where any column's decision (pred > threshold) differs from its label; sklearn zero_one_loss."""
+    return wrong_decisions(pred, target, threshold, from_logits).any(axis=1).astype(np.float64)
+
+
+def threshold_check(pred, target, *, threshold=None, from_logits=False):
+    if from_logits:
+        return []
+    return [Problem("pred", (pred < 0.0) | (pred > 1.0), "with from_logits=false pred must be probabilities in "
+                    "[0, 1]; for raw scores set from_logits=true")]
+
+
+def _sparsemax_argument(pred, target):
+    """-x for positives, x for negatives: the margin the sparse_plus function is applied to (optax)."""
+    return np.where(target == 1.0, -pred, pred)
+
+
+def sparsemax_binary(pred, target):
+    """sparse_plus(z), z = -x if y = 1 else x; sparse_plus = 0 (z <= -1), (z + 1)^2 / 4 (|z| < 1), z (z >= 1)."""
+    z = _sparsemax_argument(pred, target)
+    return np.where(z <= -1.0, 0.0, np.where(z < 1.0, 0.25 * (z + 1.0) ** 2, z))
+
+
+def sparsemax_binary_grad(pred, target):
+    # d sparse_plus / dz is sparse_sigmoid(z) = clip((z + 1)/2, 0, 1); dz/dx = -1 for positives
+    z = _sparsemax_argument(pred, target)
+    return np.where(target == 1.0, -1.0, 1.0) * np.clip(0.5 * (z + 1.0), 0.0, 1.0)
+
+
+EXPONENTIAL = Loss(
+    name="exponential", family="classification", summary="Exponential (AdaBoost) loss on raw scores.",
+    formula="y exp(-f) + (1 - y) exp(f)",
+    inputs=(RAW_SCORES, LABELS), value=exponential, grad=exponential_grad, check=exponential_check,
+    explain=Explain(
+        inputs="pred holds raw scores f (any real number; the probability is sigmoid(2 f)); target holds labels in "
+               "[0, 1], one column per pred column. Rows whose loss exceeds float64 (|f| > 709 on the wrong side) "
+               "are refused by name rather than reported as infinite.",
+        gradient="(1 - y) exp(f) - y exp(-f): unbounded, it grows exponentially with the size of a mistake.",
+        use="Reproducing AdaBoost or GradientBoostingClassifier(loss='exponential') objectives; a proper scoring rule "
+            "for probabilities sigmoid(2 f).",
+        avoid="Noisy labels: one confidently wrong example costs exp(|f|) and dominates everything. bce_logits grows "
+              "only linearly.",
+        relations="With p = sigmoid(2 f) it equals y sqrt((1 - p)/p) + (1 - y) sqrt(p/(1 - p)). The logistic loss "
+                  "(bce_logits) and this one have the same minimiser, 2 f = logit(y).",
+        reference="Friedman, Hastie and Tibshirani (2000), Additive logistic regression; scikit-learn "
+                  "sklearn._loss.loss.ExponentialLoss (half-logit link).",
+    ),
+)
+
+ZERO_ONE = Loss(
+    name="zero_one", family="classification", per="row",
+    summary="Zero-one loss: the fraction of rows classified wrongly after a threshold (1 - accuracy).",
+    formula="mean_i [any_j (p_ij > threshold) != y_ij]",
+    inputs=(pred_role("probabilities (or logits with from_logits=true), one column per label"), BINARY_LABELS),
+    value=zero_one, grad=zero_gradient, check=threshold_check,
+    params=(Param("threshold", None, "a prediction above it is the positive class; default 0.5 for probabilities, "
+                  "0 for logits (given in the units of pred)", allow_none=True),
+            Param("from_logits", False, "pred are logits (raw scores) rather than probabilities", kind=bool)),
+    grad_warning="zero_one is piecewise constant: its gradient is 0 wherever it exists (the loss only jumps where a "
+                 "prediction crosses the threshold), so --grad reports zeros. Train with bce or bce_logits.",
+    explain=Explain(
+        inputs="pred holds probabilities in [0, 1] (or logits with from_logits=true), target 0/1 labels, one column "
+               "per pred column. The decision is pred > threshold (strictly, as scikit-learn's own binary "
+               "decisions). With several columns a row counts as wrong when any of its labels is wrong (the subset "
+               "zero-one loss sklearn uses for multilabel data); hamming counts the wrong labels instead.",
+        gradient="0 everywhere it exists: the loss is a step function of each prediction. --grad says so on stderr.",
+        use="Reporting the error rate (1 - accuracy) of thresholded predictions next to the training loss.",
+        avoid="Training: it has no useful gradient. Also when the threshold is not 0.5: pass threshold= explicitly.",
+        relations="1 - sklearn accuracy_score; mean of (1 - exact match) over rows. hamming is its per-label "
+                  "version; top_k_error generalises it to K classes with argmax (k=1).",
+        reference="sklearn.metrics.zero_one_loss (normalize=True; multilabel: subset loss).",
+    ),
+)
+
+SPARSEMAX = Loss(
+    name="sparsemax", family="classification", summary="Binary sparsemax loss (Fenchel-Young loss of the sparse sigmoid).",
+    formula="sparse_plus(z), z = -x if y = 1 else x; sparse_plus(z) = 0, (z+1)^2/4, z for z <= -1, |z| < 1, z >= 1",
+    inputs=(LOGITS, BINARY_LABELS), value=sparsemax_binary, grad=sparsemax_binary_grad,
+    explain=Explain(
+        inputs="pred holds logits x (any real number); target holds labels 0 or 1, one column per pred column.",
+        gradient="sparse_sigmoid(x) - y, where sparse_sigmoid(x) = clip((x + 1)/2, 0, 1): exactly 0 once the logit is "
+                 "past 1 on the right side, and bounded by 1.",
+        use="Binary or multi-label classifiers whose probabilities should be exactly 0 or 1 when confident (sparse "
+            "outputs); a smooth, convex, Huber-like alternative to bce_logits.",
+        avoid="When calibrated probabilities strictly inside (0, 1) are wanted: the sparse sigmoid saturates at "
+              "|x| >= 1.",
+        relations="The loss is 0 exactly when sparse_sigmoid(x) equals the label. multiclass_sparsemax is its K-class "
+                  "form; bce_logits is the Fenchel-Young loss of the ordinary sigmoid.",
+        reference="Blondel, Martins and Niculae (2020), Learning with Fenchel-Young Losses, JMLR (sec. 4.4); "
+                  "optax.losses.sparsemax_loss (jax.nn.sparse_plus).",
+    ),
+)
+
+LOSSES = (BCE, BCE_LOGITS, FOCAL, VARIFOCAL, EXPONENTIAL, ZERO_ONE, SPARSEMAX)

@@ -100,4 +100,30 @@ SOFT_MARGIN = Loss(
     ),
 )
 
-LOSSES = (HINGE, SQUARED_HINGE, SOFT_MARGIN)
+def perceptron(pred, target):
+    """max(0, -y s); optax perceptron_loss."""
+    return np.maximum(0.0, -signed(target) * pred)
+
+
+def perceptron_grad(pred, target):
+    y = signed(target)
+    # at y s = 0 (the kink) the subgradient 0 is taken, as for hinge
+    return np.where(y * pred < 0, -y, 0.0)
+
+
+PERCEPTRON = Loss(
+    name="perceptron", family="margin", summary="Perceptron loss: the score's size when it has the wrong sign.",
+    formula="max(0, -y s), y in {-1, 1}",
+    inputs=(SCORES, LABELS), value=perceptron, grad=perceptron_grad, check=mixed_zero_and_minus_one,
+    explain=Explain(
+        inputs=_INPUTS,
+        gradient="-y where the sign is wrong (y s < 0), 0 elsewhere, including y s = 0.",
+        use="Scoring or training a perceptron: only misclassified examples cost anything, in proportion to how far "
+            "on the wrong side they are.",
+        avoid="When a margin is wanted: a score of +1e-9 on the right side already costs 0. hinge adds the margin.",
+        relations="hinge with margin=0. multiclass_perceptron is its K-class form.",
+        reference="Rosenblatt (1958); optax.losses.perceptron_loss (targets in {-1, 1}).",
+    ),
+)
+
+LOSSES = (HINGE, SQUARED_HINGE, SOFT_MARGIN, PERCEPTRON)

@@ -1,4 +1,5 @@
-"""Multi-class losses: K >= 2 prediction columns per row, one value per row, mean over rows.
+"""Multi-class losses: K >= 2 prediction columns per row, one value per row, mean over rows
+(weighted_kappa alone is defined on the whole set of rows, per="set").
 
 The target is either ONE column of class indices (0 .. K-1, or ``ignore_index``)
 or K columns of class probabilities (soft labels, one-hot rows included); the
@@ -11,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
-                   target_role)
+from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
+                   target_role, zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -616,4 +617,485 @@ HELLINGER = Loss(
     ),
 )
 
-LOSSES = (CROSS_ENTROPY, NLL, KL_DIV, MULTI_MARGIN, POLY1, FOCAL_CE, BRIER, JS_DIV, HELLINGER)
+# ----------------------------------------------------------------------------- margin and perceptron losses
+
+
+def _rows(pred):
+    return np.arange(pred.shape[0])
+
+
+def _leader_minus_target(pred, idx, leader):
+    """e_leader - e_y per row: the (sub)gradient of max_j a_j - x_y when a_j = x_j + const_j."""
+    g = np.zeros_like(pred)
+    rows = _rows(pred)
+    g[rows, leader] += 1.0
+    g[rows, idx] -= 1.0
+    return g
+
+
+def _crammer_singer_parts(pred, target):
+    idx, _ = _index_parts(target, pred.shape[1])
+    shifted = pred + 1.0
+    shifted[_rows(pred), idx] -= 1.0  # the target class competes without the margin
+    leader = np.argmax(shifted, axis=1)
+    return idx, leader, shifted[_rows(pred), leader] - pred[_rows(pred), idx]
+
+
+def multiclass_hinge(pred, target):
+    """max_j (x_j + 1 - [j = y]) - x_y = max(0, 1 + max_{j != y} x_j - x_y); Crammer and Singer (2001)."""
+    return _crammer_singer_parts(pred, target)[2]
+
+
+def multiclass_hinge_grad(pred, target):
+    idx, leader, _ = _crammer_singer_parts(pred, target)
+    # the leader is the first maximiser (numpy's argmax); at a tie any maximiser is a subgradient
+    return _leader_minus_target(pred, idx, leader)
+
+
+def multiclass_perceptron(pred, target):
+    """max_j x_j - x_y (optax multiclass_perceptron_loss)."""
+    idx, _ = _index_parts(target, pred.shape[1])
+    return pred.max(axis=1) - pred[_rows(pred), idx]
+
+
+def multiclass_perceptron_grad(pred, target):
+    idx, _ = _index_parts(target, pred.shape[1])
+    return _leader_minus_target(pred, idx, np.argmax(pred, axis=1))
+
+
+def _index_check(pred, target, **_):
+    return _check_classes(pred, target, columns="score")
+
+
+def _categorical_hinge_parts(pred, target):
+    t = _soft_target(pred, target)
+    rivals = (1.0 - t) * pred
+    leader = np.argmax(rivals, axis=1)
+    z = rivals[_rows(pred), leader] - (t * pred).sum(axis=1) + 1.0
+    return t, leader, z
+
+
+def categorical_hinge(pred, target):
+    """max(0, max_j (1 - t_j) x_j - sum_j t_j x_j + 1); Keras categorical_hinge."""
+    return np.maximum(_categorical_hinge_parts(pred, target)[2], 0.0)
+
+
+def categorical_hinge_grad(pred, target):
+    t, leader, z = _categorical_hinge_parts(pred, target)
+    g = -t.copy()
+    g[_rows(pred), leader] += 1.0 - t[_rows(pred), leader]
+    # at the kink z = 0 the subgradient 0 is taken, as for hinge
+    return np.where((z > 0.0)[:, None], g, 0.0)
+
+
+# ----------------------------------------------------------------------------- sparsemax
+
+
+def sparsemax_probabilities(scores):
+    """The Euclidean projection of each row onto the probability simplex (Martins and Astudillo 2016).
+
+    Sorted descending, the support is the k largest entries with 1 + k z_(k) > sum_{i <= k} z_(i), the
+    threshold tau = (sum of the support - 1) / k, and p = max(z - tau, 0). Rows are shifted by their
+    maximum first (the projection does not change), so scores of +-1e4 keep their digits.
+    """
+    z = scores - scores.max(axis=1, keepdims=True)
+    ordered = -np.sort(-z, axis=1)
+    running = np.cumsum(ordered, axis=1)
+    k = np.arange(1, z.shape[1] + 1)
+    support = (1.0 + k * ordered > running).sum(axis=1)
+    tau = (running[_rows(z), support - 1] - 1.0) / support
+    return np.maximum(z - tau[:, None], 0.0)
+
+
+def multiclass_sparsemax(pred, target):
+    """sum_j p_j (x_j - x_y) + (1 - |p|^2) / 2 with p = sparsemax(x); optax multiclass_sparsemax_loss."""
+    idx, _ = _index_parts(target, pred.shape[1])
+    p = sparsemax_probabilities(pred)
+    gap = pred - pred[_rows(pred), idx][:, None]
+    return (p * np.where(p > 0, gap, 0.0)).sum(axis=1) + 0.5 * (1.0 - (p * p).sum(axis=1))
+
+
+def multiclass_sparsemax_grad(pred, target):
+    # a Fenchel-Young loss: its gradient is the prediction minus the target, sparsemax(x) - e_y
+    idx, _ = _index_parts(target, pred.shape[1])
+    g = sparsemax_probabilities(pred)
+    g[_rows(pred), idx] -= 1.0
+    return g
+
+
+# ----------------------------------------------------------------------------- generalized cross-entropy
+
+
+def _true_class_probability(pred, target):
+    idx, _ = _index_parts(target, pred.shape[1])
+    return idx, pred[_rows(pred), idx]
+
+
+def generalized_ce(pred, target, *, q=0.5):
+    """(1 - p_y^q) / q; Zhang and Sabuncu (2018), Keras categorical_generalized_cross_entropy."""
+    _, py = _true_class_probability(pred, target)
+    return -np.expm1(q * np.log(py)) / q if q < 1.0 else 1.0 - py
+
+
+def generalized_ce_grad(pred, target, *, q=0.5):
+    idx, py = _true_class_probability(pred, target)
+    g = np.zeros_like(pred)
+    g[_rows(pred), idx] = -py ** (q - 1.0)  # check refuses p_y = 0 for q < 1, where this is infinite
+    return g
+
+
+def generalized_ce_check(pred, target, *, q=0.5):
+    problems = _check_classes(pred, target, columns="probability")
+    if problems or q >= 1.0:
+        return problems
+    _, py = _true_class_probability(pred, target)
+    return [Problem("pred", py == 0.0, f"the true class has probability exactly 0: the loss is finite (1/q) but its "
+                    f"gradient -p^(q-1) is infinite for q={q:g} < 1, so losscli refuses these rows; clip the "
+                    "probabilities away from 0 or use q=1")]
+
+
+# ----------------------------------------------------------------------------- top-k error
+
+
+def top_k_error(pred, target, *, k=2):
+    """1 - [y among the k highest scores]; ties ranked as sklearn top_k_accuracy_score's stable sort does."""
+    idx, _ = _index_parts(target, pred.shape[1])
+    own = pred[_rows(pred), idx][:, None]
+    later = np.arange(pred.shape[1])[None, :] > idx[:, None]
+    # sklearn sorts ascending with a stable sort and reverses: among equal scores the higher class index ranks first
+    rank = (pred > own).sum(axis=1) + ((pred == own) & later).sum(axis=1)
+    return (rank >= k).astype(np.float64)
+
+
+# ----------------------------------------------------------------------------- generalized KL
+
+_LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))  # exp overflows float64 beyond this
+
+
+def generalized_kl(pred, target):
+    """sum_k t_k (log t_k - x_k) + exp(x_k) - t_k, x = log-predictions; optax generalized_kl_divergence."""
+    return (_xlogy(target, target) - target * pred + np.exp(pred) - target).sum(axis=1)
+
+
+def generalized_kl_grad(pred, target):
+    return np.exp(pred) - target
+
+
+def generalized_kl_check(pred, target):
+    return [Problem("pred", pred > _LOG_FLOAT_MAX, "log-predictions above 709 make exp(x) larger than any float64 "
+                    "(the predicted measure overflows); pred must be the log of the predicted value")]
+
+
+# ----------------------------------------------------------------------------- distances between distributions
+
+
+def total_variation(pred, target):
+    """1/2 sum_k |p_k - q_k|, in [0, 1] for distributions."""
+    return 0.5 * np.abs(pred - _soft_target(pred, target)).sum(axis=1)
+
+
+def total_variation_grad(pred, target):
+    return 0.5 * np.sign(pred - _soft_target(pred, target))
+
+
+def _cdf_gaps(pred, target):
+    """C_k = sum_{i <= k} (p_i - q_i) for k = 0 .. K-2 (the last is 0 for equal masses and is left out)."""
+    return np.cumsum(pred - _soft_target(pred, target), axis=1)[:, :-1]
+
+
+def wasserstein_1d(pred, target):
+    """sum_{k < K-1} |P_k - Q_k|: the earth mover's distance between distributions on bins 0, 1, ..., K-1."""
+    return np.abs(_cdf_gaps(pred, target)).sum(axis=1)
+
+
+def wasserstein_1d_grad(pred, target):
+    # p_j enters every C_k with k >= j: d/dp_j = sum_{k = j}^{K-2} sign(C_k), a reversed cumulative sum
+    s = np.sign(_cdf_gaps(pred, target))
+    g = np.zeros_like(pred)
+    g[:, :-1] = np.cumsum(s[:, ::-1], axis=1)[:, ::-1]
+    return g
+
+
+def _distribution_check(pred, target, **_):
+    return _check_classes(pred, target, columns="probability")
+
+
+def wasserstein_check(pred, target):
+    problems = _distribution_check(pred, target)
+    if problems:
+        return problems
+    mass_p, mass_q = pred.sum(axis=1), _soft_target(pred, target).sum(axis=1)
+    unequal = np.abs(mass_p - mass_q) > 1e-4 * np.maximum(1.0, mass_q)
+    return [Problem("pred", unequal, "pred and target rows carry different total mass (they should both sum to 1); "
+                    "the earth mover's distance moves mass, it cannot create it: normalise the rows first")]
+
+
+_ORDERED = ("pred holds K >= 2 class probabilities per row, the classes being ordered bins 0 < 1 < ... < K-1; "
+            "target is one column of class indices or K columns of probabilities.")
+
+MULTICLASS_HINGE = Loss(
+    name="multiclass_hinge", family="multiclass", per="row",
+    summary="Crammer-Singer multi-class hinge loss: the true score must lead every rival by 1.",
+    formula="max(0, 1 + max_{j != y} x_j - x_y)",
+    inputs=(SCORES, INDEX_TARGET), value=multiclass_hinge, grad=multiclass_hinge_grad, check=_index_check,
+    explain=Explain(
+        inputs="pred holds K class scores per row (any reals); target one column of class indices 0..K-1.",
+        gradient="e_j* - e_y where the margin is violated (j* the strongest rival), 0 once x_y leads by 1 or more. "
+                 "At ties between rivals the first one (lowest index) takes the gradient.",
+        use="Multi-class SVM scoring where only the strongest rival matters.",
+        avoid="When probabilities are wanted. Also compare with multi_margin, which sums over every rival instead "
+              "of taking the worst one.",
+        relations="multi_margin (torch, Weston-Watkins) sums the hinges of all rivals and divides by K; this is the "
+                  "max over rivals. It equals sklearn's multi-class hinge_loss and optax's multiclass_hinge_loss.",
+        reference="Crammer and Singer (2001), On the algorithmic implementation of multiclass kernel-based vector "
+                  "machines; optax.losses.multiclass_hinge_loss; sklearn.metrics.hinge_loss (multi-class).",
+    ),
+)
+
+CATEGORICAL_HINGE = Loss(
+    name="categorical_hinge", family="multiclass", per="row",
+    summary="Keras' categorical hinge: the target's score against the largest score of the other classes.",
+    formula="max(0, max_j (1 - t_j) x_j - sum_j t_j x_j + 1)",
+    inputs=(SCORES, CLASS_TARGET), value=categorical_hinge, grad=categorical_hinge_grad, check=_index_check,
+    explain=Explain(
+        inputs="pred holds K scores per row; target is K one-hot columns as Keras wants (soft rows allowed), or one "
+               "column of class indices (turned into one-hot).",
+        gradient="e_j* (1 - t_j*) - t where the hinge is active (j* the largest (1 - t_j) x_j), else 0.",
+        use="Reproducing a Keras model trained with loss='categorical_hinge'.",
+        avoid="Scores that are all negative: Keras multiplies rather than excludes, so the target column contributes "
+              "(1 - 1) x_y = 0 to the max and the rivals' largest score is never below 0. With negative scores the "
+              "loss is therefore max(0, 1 - x_y) rather than the Crammer-Singer value; use multiclass_hinge for that.",
+        relations="Equals multiclass_hinge whenever the largest rival score is >= 0 (with one-hot targets).",
+        reference="keras.losses.categorical_hinge (keras/src/losses/losses.py: pos = sum(y_true * y_pred), "
+                  "neg = max((1 - y_true) * y_pred)).",
+    ),
+)
+
+MULTICLASS_PERCEPTRON = Loss(
+    name="multiclass_perceptron", family="multiclass", per="row",
+    summary="Multi-class perceptron loss: how far the best score lies above the target's.",
+    formula="max_j x_j - x_y",
+    inputs=(SCORES, INDEX_TARGET), value=multiclass_perceptron, grad=multiclass_perceptron_grad, check=_index_check,
+    explain=Explain(
+        inputs="pred holds K class scores per row; target one column of class indices.",
+        gradient="e_argmax - e_y: 0 when the target already has the highest score (the first maximiser at ties).",
+        use="Structured/perceptron-style training and scoring: only mistakes cost, by their score gap.",
+        avoid="When a margin is wanted: a tie-breaking win already costs 0. multiclass_hinge adds a margin of 1.",
+        relations="multiclass_hinge without the margin; the binary perceptron is its two-class form.",
+        reference="Collins (2002), Discriminative training methods for hidden Markov models; "
+                  "optax.losses.multiclass_perceptron_loss.",
+    ),
+)
+
+MULTICLASS_SPARSEMAX = Loss(
+    name="multiclass_sparsemax", family="multiclass", per="row",
+    summary="Sparsemax loss: the Fenchel-Young loss of the sparsemax projection.",
+    formula="sum_j p_j (x_j - x_y) + (1 - |p|^2)/2, p = sparsemax(x)",
+    inputs=(SCORES, INDEX_TARGET), value=multiclass_sparsemax, grad=multiclass_sparsemax_grad, check=_index_check,
+    explain=Explain(
+        inputs="pred holds K class scores per row; target one column of class indices.",
+        gradient="sparsemax(x) - e_y: the sparse probabilities minus the one-hot target, continuous in x.",
+        use="Classifiers with sparse probability outputs (many classes exactly 0), e.g. attention or large label sets.",
+        avoid="When every class needs a positive probability (calibration, log-likelihoods): use cross_entropy.",
+        relations="The loss is 0 exactly when sparsemax puts all mass on the target. cross_entropy is the same "
+                  "construction with softmax; the binary sparsemax loss is its two-class form.",
+        reference="Martins and Astudillo (2016), From Softmax to Sparsemax, ICML; "
+                  "optax.losses.multiclass_sparsemax_loss.",
+    ),
+)
+
+GENERALIZED_CE = Loss(
+    name="generalized_ce", family="multiclass", per="row",
+    summary="Generalized cross-entropy (Lq loss): robust to noisy labels, between cross-entropy and MAE.",
+    formula="(1 - p_y^q) / q",
+    inputs=(PROBS, INDEX_TARGET), value=generalized_ce, grad=generalized_ce_grad, check=generalized_ce_check,
+    params=(Param("q", 0.5, "0 < q <= 1: towards 0 it behaves like cross-entropy, at 1 it is 1 - p_y (MAE on "
+                  "the one-hot target, halved)", low=0.0, high=1.0, low_open=True),),
+    explain=Explain(
+        inputs="pred holds K class probabilities per row (softmax output; not renormalised); target one column of "
+               "class indices, as Keras takes them.",
+        gradient="-p_y^(q-1) on the target column, 0 elsewhere (with respect to the probabilities). Rows with "
+                 "p_y = 0 are refused for q < 1: the value 1/q is finite but the slope is infinite.",
+        use="Training with noisy labels (Zhang and Sabuncu): confidently wrong examples pull less than under "
+            "cross-entropy.",
+        avoid="Clean labels where cross-entropy's stronger gradient on hard examples is what you want.",
+        relations="q -> 0 gives -log p_y (cross-entropy on probabilities); q = 1 gives 1 - p_y. Keras' default q is "
+                  "0.5, ours too. (1 - p^q)/q is computed as -expm1(q log p)/q so tiny q keeps its digits.",
+        reference="Zhang and Sabuncu (2018), Generalized Cross Entropy Loss for Training Deep Neural Networks with "
+                  "Noisy Labels, NeurIPS; keras.losses.CategoricalGeneralizedCrossEntropy (no clipping).",
+    ),
+)
+
+TOP_K_ERROR = Loss(
+    name="top_k_error", family="multiclass", per="row",
+    summary="Top-k error: the fraction of rows whose class is not among the k highest scores.",
+    formula="mean_i [rank of x_iy >= k], ties: the higher class index ranks first",
+    inputs=(SCORES, INDEX_TARGET), value=top_k_error, grad=zero_gradient, check=_index_check,
+    params=(Param("k", 2, "how many of the highest scores count as a hit (sklearn's default is 2)", kind=int, low=1),),
+    grad_warning="top_k_error is piecewise constant: its gradient is 0 wherever it exists (it only jumps where two "
+                 "scores swap places), so --grad reports zeros. Train with cross_entropy.",
+    explain=Explain(
+        inputs="pred holds K >= 2 class scores or probabilities per row; target one column of class indices.",
+        gradient="0 everywhere it exists: the loss is a step function of the scores. --grad says so on stderr.",
+        use="Reporting top-1 / top-5 error of a classifier next to its training loss.",
+        avoid="Training. And k >= K, where every row is a hit and the error is 0 (sklearn warns; we return 0).",
+        relations="1 - sklearn top_k_accuracy_score(k). k=1 is the plain error rate (zero_one on argmax). Ties follow "
+                  "sklearn's stable sort reversed: among equal scores the class with the higher index ranks first.",
+        reference="sklearn.metrics.top_k_accuracy_score (default k=2, mergesort ranking).",
+    ),
+)
+
+GENERALIZED_KL = Loss(
+    name="generalized_kl", family="multiclass", per="row",
+    summary="Generalized KL divergence between non-negative measures, on log-predictions (optax).",
+    formula="sum_k t_k (log t_k - x_k) + exp(x_k) - t_k, x = log-prediction, 0 log 0 = 0",
+    inputs=(pred_role("log of the predicted non-negative values, one column per component (any reals)"),
+            target_role("target values >= 0 (a measure, not necessarily summing to 1), one column per pred column",
+                        NON_NEGATIVE)),
+    value=generalized_kl, grad=generalized_kl_grad, check=generalized_kl_check,
+    explain=Explain(
+        inputs="pred holds log-predictions x (optax takes log_predictions too); target non-negative values t, one "
+               "column per pred column. Neither needs to sum to 1. One value per row (sum over columns).",
+        gradient="exp(x) - t: the predicted value minus the target.",
+        use="Unnormalised targets: non-negative matrix factorisation, counts or intensities per component.",
+        avoid="Normalised distributions, where exp(x) and t both sum to 1 and the extra terms cancel: kl_div says "
+              "the same with probabilities.",
+        relations="The Bregman divergence of x log x - x. For distributions it equals kl_div(exp(x), t). Per "
+                  "component it is the Poisson deviance / 2 (poisson with log_input=true up to terms in t only).",
+        reference="optax.losses.generalized_kl_divergence (kl_divergence plus sum(exp(log_predictions) - targets)); "
+                  "Boyd and Vandenberghe, Convex Optimization, p. 90.",
+    ),
+)
+
+TOTAL_VARIATION = Loss(
+    name="total_variation", family="multiclass", per="row",
+    summary="Total variation distance between the pred and target distributions, in [0, 1].",
+    formula="1/2 sum_k |p_k - q_k|",
+    inputs=(PROBS, CLASS_TARGET), value=total_variation, grad=total_variation_grad, check=_distribution_check,
+    explain=Explain(
+        inputs="pred holds K class probabilities per row; target is K probability columns or one column of class "
+               "indices (one-hot). Classes are unordered here: moving mass to a neighbour costs as much as moving "
+               "it far away.",
+        gradient="1/2 sign(p_k - q_k); 0 where p_k = q_k (the subgradient in the middle of the kink).",
+        use="The largest difference in probability that the two distributions give any event; a bounded, symmetric "
+            "distance.",
+        avoid="Ordered classes (ratings, age bins), where a near miss should cost less: use wasserstein_1d.",
+        relations="Half the L1 distance. For a one-hot target it is 1 - p_y. Bounds: hellinger^2 <= TV <= "
+                  "sqrt(2) hellinger.",
+        reference="The total variation distance of probability measures (e.g. Tsybakov, Introduction to "
+                  "Nonparametric Estimation, 2009, def. 2.4).",
+    ),
+)
+
+WASSERSTEIN_1D = Loss(
+    name="wasserstein_1d", family="multiclass", per="row",
+    summary="Earth mover's distance between distributions on ordered classes (bins 0, 1, ..., K-1).",
+    formula="sum_{k < K-1} |P_k - Q_k|, P and Q the cumulative sums of p and q",
+    inputs=(PROBS, CLASS_TARGET), value=wasserstein_1d, grad=wasserstein_1d_grad, check=wasserstein_check,
+    explain=Explain(
+        inputs=_ORDERED + " Bins are one unit apart. pred and target rows must carry the same total mass (both sum to "
+               "1, to within 1e-4); rows that do not are refused rather than normalised silently (scipy normalises).",
+        gradient="d/dp_j = sum_{k >= j, k < K-1} sign(P_k - Q_k): mass put too early is pushed later and vice versa. "
+                 "sign(0) = 0 where a cumulative sum matches exactly.",
+        use="Ordinal classification (ratings, severity grades, age bins): predicting class 3 for a true 4 costs less "
+            "than predicting 0.",
+        avoid="Unordered classes: the order of the columns changes the value. Use total_variation or cross_entropy.",
+        relations="For a one-hot target y it is sum_k |P_k - [k >= y]|, the expected distance |Y_hat - y| when "
+                  "p is a point mass. Equals scipy.stats.wasserstein_distance with values 0..K-1 and weights p, q. "
+                  "weighted_kappa is the set-level ordinal alternative.",
+        reference="Vallender (1974), Calculation of the Wasserstein distance between probability distributions on "
+                  "the line; scipy.stats.wasserstein_distance; Hou et al. (2016), Squared earth mover's distance-based "
+                  "loss for training deep neural networks.",
+    ),
+)
+
+# ----------------------------------------------------------------------------- weighted kappa (set-level)
+
+
+def _kappa_weights(k, weightage):
+    """TFA's disagreement weights (i - j)^2 / (K - 1)^2 or |i - j| / (K - 1) between class indices."""
+    gap = np.arange(k)[:, None] - np.arange(k)[None, :]
+    return gap * gap / (k - 1) ** 2 if weightage == "quadratic" else np.abs(gap) / (k - 1)
+
+
+def _kappa_row_weights(target, k, weightage):
+    """Each row's weights against every predicted class, from its (expected) label y . (0..K-1), as TFA."""
+    label = (target * np.arange(k)).sum(axis=1, keepdims=True)
+    gap = label - np.arange(k)[None, :]
+    return gap * gap / (k - 1) ** 2 if weightage == "quadratic" else np.abs(gap) / (k - 1)
+
+
+def _kappa_stats(pred, target, *, weightage="quadratic", epsilon=1e-6):
+    """Per row: the weighted disagreement sum_c W(y, c) p_c, the target row, the prediction row and a count."""
+    k = pred.shape[1]
+    t = _soft_target(pred, target)
+    disagreement = (_kappa_row_weights(t, k, weightage) * pred).sum(axis=1, keepdims=True)
+    return np.hstack([disagreement, t, pred, np.ones((pred.shape[0], 1))])
+
+
+def _kappa_parts(totals, k, weightage):
+    totals = np.asarray(totals, dtype=np.float64)
+    numerator, labels, preds, count = (totals[..., 0], totals[..., 1:1 + k], totals[..., 1 + k:1 + 2 * k],
+                                       totals[..., -1])
+    expected = labels @ _kappa_weights(k, weightage)  # (..., K): what each predicted class costs by chance
+    denominator = (expected * preds).sum(axis=-1) / count
+    return numerator, denominator, expected, count
+
+
+def weighted_kappa_value(*, totals, weightage="quadratic", epsilon=1e-6):
+    """log(sum W(y, c) p / (label_dist W pred_dist / N) + epsilon), 0/0 read as 0; tfa WeightedKappaLoss."""
+    k = (np.asarray(totals).shape[-1] - 2) // 2
+    numerator, denominator, *_ = _kappa_parts(totals, k, weightage)
+    ratio = numerator / denominator if denominator != 0 else 0.0  # tf.math.divide_no_nan
+    return float(np.log(ratio + epsilon))
+
+
+def weighted_kappa_grad(pred, target, *, totals, weightage="quadratic", epsilon=1e-6):
+    k = pred.shape[1]
+    numerator, denominator, expected, count = _kappa_parts(totals, k, weightage)
+    col = (lambda a: a[:, None]) if np.ndim(numerator) else (lambda a: a)
+    safe = np.where(denominator != 0, denominator, 1.0)
+    ratio = np.where(denominator != 0, numerator / safe, 0.0)
+    d_num = _kappa_row_weights(_soft_target(pred, target), k, weightage)
+    d_den = expected / col(count)
+    g = (d_num * col(safe) - col(numerator) * d_den) / col(safe * safe) / col(ratio + epsilon)
+    # where TFA's divide_no_nan returns 0 (no disagreement expected by chance) the loss is flat: gradient 0
+    return np.where(col(denominator) != 0, g, 0.0)
+
+
+def weighted_kappa_check(pred, target, *, weightage="quadratic", epsilon=1e-6):
+    return _check_classes(pred, target, columns="probability")
+
+
+WEIGHTED_KAPPA = Loss(
+    name="weighted_kappa", family="multiclass", per="set", sample_weights=False,
+    summary="Weighted kappa loss for ordinal classes: log of observed over chance disagreement (TF Addons).",
+    formula="log(sum_i sum_c W(y_i, c) p_ic / (sum_ab n_a W_ab P_b / N) + epsilon), W = (a-b)^2/(K-1)^2 or |a-b|/(K-1)",
+    inputs=(PROBS, CLASS_TARGET), value=weighted_kappa_value, grad=weighted_kappa_grad, stats=_kappa_stats,
+    check=weighted_kappa_check,
+    params=(Param("weightage", "quadratic", "disagreement weights between classes a and b: quadratic (a-b)^2 or "
+                  "linear |a-b|", kind=str, choices=("quadratic", "linear")),
+            Param("epsilon", 1e-6, "added inside the log so a perfect prediction stays finite", low=0.0,
+                  low_open=True)),
+    explain=Explain(
+        inputs=_ORDERED + " One-hot (or soft) target rows give the label y . (0, 1, ..., K-1), as TFA computes it. "
+               "The loss is computed over the whole set of rows (sums of the weighted disagreement, of the target "
+               "rows and of the prediction rows), so there is no per-row value; sample weights and --reduction are "
+               "ignored, and a group's value is the loss on that group's rows alone.",
+        gradient="With O the observed and E the chance disagreement: d/dp_ic = (W(y_i, c) E - O (n W)_c / N) / E^2 / "
+                 "(O/E + epsilon), n the class counts of the target. It needs the set's totals, so a gradient takes a "
+                 "second pass over the input. 0 where E = 0 (TFA's divide_no_nan gives the flat value log epsilon).",
+        use="Ordinal classification judged by quadratic weighted kappa (grading, severity scores): it trains the "
+            "metric directly. The value lies in [-inf, log 2]; log(1 - kappa + epsilon), lower is better.",
+        avoid="Unordered classes, and tiny sets where the chance term is noisy. Keep K >= 2.",
+        relations="O/E = 1 - kappa, so exp(loss) - epsilon is 1 - Cohen's weighted kappa of the soft predictions. "
+                  "wasserstein_1d is a per-row ordinal alternative.",
+        reference="de la Torre et al. (2018), Weighted kappa loss function for multi-class classification of ordinal "
+                  "data in deep learning; tfa.losses.WeightedKappaLoss (tensorflow_addons/losses/kappa_loss.py, "
+                  "weightage='quadratic', epsilon=1e-6).",
+    ),
+)
+
+LOSSES = (CROSS_ENTROPY, NLL, KL_DIV, MULTI_MARGIN, POLY1, FOCAL_CE, BRIER, JS_DIV, HELLINGER,
+          MULTICLASS_HINGE, CATEGORICAL_HINGE, MULTICLASS_PERCEPTRON, MULTICLASS_SPARSEMAX, GENERALIZED_CE,
+          TOP_K_ERROR, GENERALIZED_KL, TOTAL_VARIATION, WASSERSTEIN_1D, WEIGHTED_KAPPA)

@@ -467,4 +467,205 @@ TWEEDIE = Loss(
     ),
 )
 
-LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE, MSLE, MAPE, SMAPE, POISSON, GAUSSIAN_NLL, TWEEDIE)
+# ----------------------------------------------------------------------------- wing and Student's t
+
+
+def wing(pred, target, *, w=10.0, epsilon=2.0):
+    """w ln(1 + |r|/epsilon) for |r| < w, else |r| - C with C = w - w ln(1 + w/epsilon); Feng et al. 2018."""
+    a = np.abs(pred - target)
+    c = w - w * np.log1p(w / epsilon)
+    return np.where(a < w, w * np.log1p(a / epsilon), a - c)
+
+
+def wing_grad(pred, target, *, w=10.0, epsilon=2.0):
+    # C makes the two pieces meet at |r| = w, where the slopes w/(epsilon + w) and 1 differ: the
+    # linear piece's slope 1 is taken there (the |r| < w test puts r = w on that side)
+    r = pred - target
+    a = np.abs(r)
+    return np.sign(r) * np.where(a < w, w / (epsilon + a), 1.0)
+
+
+def _log1p_square_over(u, df):
+    """log(1 + u^2/df) without overflow: for u^2 > df it is log(u^2/df) + log1p(df/u^2), both terms exact."""
+    big = np.abs(u) > np.sqrt(df)
+    safe = np.where(big, np.abs(u), 1.0)
+    far = 2.0 * np.log(safe) - np.log(df) + np.log1p(df / safe / safe)
+    near = np.log1p(np.where(big, 0.0, u) ** 2 / df)
+    return np.where(big, far, near)
+
+
+def students_t_nll(pred, target, *, df=1.0, scale=1.0):
+    """-log of Student's t density of r = p - y with df degrees of freedom and the given scale.
+
+    0.5 ((df + 1) log1p((r/scale)^2 / df) + log df) + log scale + lgamma(df/2) - lgamma((df + 1)/2)
+    + 0.5 log pi, as Barron's robust_loss util.students_t_nll.
+    """
+    from math import lgamma, log, pi
+
+    u = (pred - target) / scale
+    constant = 0.5 * log(df) + log(scale) + lgamma(0.5 * df) - lgamma(0.5 * df + 0.5) + 0.5 * log(pi)
+    return 0.5 * (df + 1.0) * _log1p_square_over(u, df) + constant
+
+
+def students_t_nll_grad(pred, target, *, df=1.0, scale=1.0):
+    # (df + 1) u / (scale (df + u^2)), written as 1 / (u + df/u) for |u| > 1 so u^2 never overflows
+    u = (pred - target) / scale
+    far = np.abs(u) > 1.0
+    safe = np.where(far, u, 1.0)
+    near = np.where(far, 0.0, u)
+    ratio = np.where(far, 1.0 / (safe + df / safe), near / (df + near * near))
+    return (df + 1.0) * ratio / scale
+
+
+WING = Loss(
+    name="wing", family="regression", summary="Wing loss for landmark regression: logarithmic near zero, linear beyond w.",
+    formula="w ln(1 + |r|/epsilon) if |r| < w else |r| - C, C = w - w ln(1 + w/epsilon)",
+    inputs=(PRED, TARGET), value=wing, grad=wing_grad,
+    params=(Param("w", 10.0, "width of the logarithmic part (|r| < w)", low=0.0, low_open=True),
+            Param("epsilon", 2.0, "curvature of the logarithmic part: smaller is sharper near 0", low=0.0,
+                  low_open=True)),
+    explain=Explain(
+        inputs=_RESIDUAL + " Typically each pred column is one landmark coordinate.",
+        gradient="sign(r) w / (epsilon + |r|) for |r| < w, sign(r) beyond; 0 at r = 0. At |r| = w the pieces meet "
+                 "in value (that is what C is for) but not in slope, and the linear piece's slope 1 is reported there.",
+        use="Facial and other landmark localisation, where small and medium errors deserve more attention than "
+            "L2 gives them: the log makes the gradient large for small errors.",
+        avoid="Data with a meaningful noise scale below epsilon: there the loss is nearly linear with slope w/epsilon "
+              "and the log does not help; and any task where a smooth gradient at 0 matters (it jumps from -w/epsilon "
+              "to w/epsilon).",
+        relations="Beyond w it is mae shifted by C. The defaults w=10, epsilon=2 are the paper's; "
+                  "pytorch-toolbelt's WingLoss defaults to width 5, curvature 0.5 (pass w=5,epsilon=0.5 for those).",
+        reference="Feng et al. (2018), Wing Loss for Robust Facial Landmark Localisation with Convolutional Neural "
+                  "Networks, CVPR (equation 5).",
+    ),
+)
+
+STUDENT_T_NLL = Loss(
+    name="student_t_nll", family="regression",
+    summary="Negative log-likelihood of the residual under a Student's t distribution (df, scale).",
+    formula="0.5 ((df+1) log1p((r/s)^2/df) + log df) + log s + lgamma(df/2) - lgamma((df+1)/2) + 0.5 log pi",
+    inputs=(PRED, TARGET), value=students_t_nll, grad=students_t_nll_grad,
+    params=(Param("df", 1.0, "degrees of freedom: 1 is the Cauchy distribution, large values approach a Gaussian",
+                  low=0.0, low_open=True),
+            Param("scale", 1.0, "scale s of the distribution (in the target's units)", low=0.0, low_open=True)),
+    explain=Explain(
+        inputs=_RESIDUAL,
+        gradient="(df + 1) u / (s (df + u^2)) with u = r / s: it rises like a Gaussian's for small residuals and "
+                 "falls back like 1/r for large ones, so outliers stop pulling. Computed without forming u^2 where "
+                 "it could overflow, so residuals of 1e200 still give finite values and gradients.",
+        use="Regression with heavy-tailed noise when you want a proper likelihood (comparable across models, "
+            "with the normalising constant), and an estimate that outliers cannot drag.",
+        avoid="When the loss should be convex: it is not (large residuals have a falling gradient), so fits can "
+              "depend on the starting point. Fixed df and scale are assumed; fitting them needs their own gradients.",
+        relations="df=1 is the Cauchy negative log-likelihood, log(pi s) + log1p((r/s)^2): the cauchy loss of the "
+                  "robust family up to scaling and a constant. As df grows it tends to the Gaussian NLL "
+                  "r^2/(2 s^2) + log(s sqrt(2 pi)), i.e. gaussian_nll with full=true and var = s^2.",
+        reference="Barron (2019), A General and Adaptive Robust Loss Function (robust_loss util.students_t_nll); "
+                  "the density of torch.distributions.StudentT(df, 0, scale).",
+    ),
+)
+
+# ----------------------------------------------------------------------------- order statistics of |r|
+
+
+def absolute_residuals(pred, target):
+    """|p - y| per element: the statistics median_absolute_error and max_error keep for every row."""
+    return np.abs(pred - target)
+
+
+def _share_among_ties(values, chosen):
+    """1 / (number of elements equal to ``chosen``) on each of them, per column: a subgradient that no row
+    order decides (any split among tied elements is one, the even split is the symmetric one)."""
+    hit = values == chosen
+    return hit / np.maximum(hit.sum(axis=0, keepdims=True), 1)
+
+
+def _ordered(totals):
+    return np.asarray(totals, dtype=np.float64).reshape(-1, np.shape(totals)[-1] if np.ndim(totals) > 1 else 1)
+
+
+def max_error_value(*, totals):
+    """max_{i,j} |r_ij|; sklearn max_error (one output there; the largest over every column here)."""
+    a = _ordered(totals)
+    return float(a.max()) if a.size else float("nan")
+
+
+def max_error_stats_grad(*, totals):
+    # d max / d |r_ij|: 1 on the largest element, shared evenly among exact ties
+    a = _ordered(totals)
+    hit = a == a.max()
+    return hit / hit.sum()
+
+
+def median_absolute_error_value(*, totals):
+    """mean over columns of median_i |r_ij| (the middle two averaged for an even count); sklearn's default."""
+    a = _ordered(totals)
+    return float(np.median(a, axis=0).mean()) if a.size else float("nan")
+
+
+def median_absolute_error_stats_grad(*, totals):
+    # d median / d |r_ij| is 1 on the middle element (1/2 on each of the two middle ones for an even count),
+    # each shared evenly among elements tied with it; divided by the number of columns for the mean
+    a = _ordered(totals)
+    n = a.shape[0]
+    ordered = np.sort(a, axis=0)
+    low, high = ordered[(n - 1) // 2][None, :], ordered[n // 2][None, :]
+    return 0.5 * (_share_among_ties(a, low) + _share_among_ties(a, high)) / a.shape[1]
+
+
+def order_statistic_grad(pred, target, *, totals):
+    """Chain d value / d|r| (the rows' part of stats_grad) through |r|: times sign(p - y)."""
+    return totals * np.sign(pred - target)
+
+
+_ORDER_GRAD = ("the gradient of {what} is not a sum over rows: it is nonzero only on the {rows} (d value / d pred = "
+               "sign(r) there), 0 on every other row, and it needs a second pass over the input.")
+_HELD = (" Exact: every |r| is kept in memory (8 bytes per element, refused beyond 2^27 elements with a message), "
+         "since {what} of a file cannot be built from sums. It is a set-level value: no per-row value (--per-row and "
+         "--top leave it out), --reduction and --weight do not apply, a group's value is {what} of its own rows.")
+
+MAX_ERROR = Loss(
+    name="max_error", family="regression", per="set", sample_weights=False, holds_rows=True,
+    summary="Maximum absolute error: the worst residual of the whole set.",
+    formula="max_{i,j} |p_ij - y_ij|",
+    inputs=(PRED, TARGET), value=max_error_value, stats=absolute_residuals, stats_grad=max_error_stats_grad,
+    grad=order_statistic_grad,
+    grad_warning=_ORDER_GRAD.format(what="max_error", rows="element(s) with the largest |r|"),
+    explain=Explain(
+        inputs=_RESIDUAL.replace("; the loss is elementwise and the mean runs over all elements", "")
+        + _HELD.format(what="the maximum") + " (A maximum alone would merge by max; keeping the rows gives the "
+        "gradient its position.)",
+        gradient="sign(r) on the element with the largest |r| and 0 everywhere else: max_error has no per-row "
+                 "gradient, only the worst element moves it. Exact ties share it evenly. --grad says so on stderr.",
+        use="A worst-case gate in CI (--fail-if 'max_error>...'): no single prediction may be off by more than this.",
+        avoid="Training, or data with outliers you accept: one row decides the value.",
+        relations="The limit of the p-norm of the residuals as p grows; rmse and mae average instead. sklearn's "
+                  "max_error accepts one output column only; with several columns we take the largest over all of them.",
+        reference="sklearn.metrics.max_error.",
+    ),
+)
+
+MEDIAN_ABSOLUTE_ERROR = Loss(
+    name="median_absolute_error", family="regression", per="set", sample_weights=False, holds_rows=True,
+    summary="Median absolute error of each column, averaged over columns (sklearn).",
+    formula="mean_j median_i |p_ij - y_ij|",
+    inputs=(PRED, TARGET), value=median_absolute_error_value, stats=absolute_residuals,
+    stats_grad=median_absolute_error_stats_grad, grad=order_statistic_grad,
+    grad_warning=_ORDER_GRAD.format(what="median_absolute_error", rows="median row(s) of each column"),
+    explain=Explain(
+        inputs=_RESIDUAL.replace("; the loss is elementwise and the mean runs over all elements", "")
+        + " The median is taken per column and the medians are averaged (sklearn's multioutput='uniform_average'); "
+        "an even count averages the two middle values." + _HELD.format(what="the median"),
+        gradient="sign(r) / C on the median element of each column (1/2 each on the two middle ones for an even "
+                 "count, shared evenly among exact ties), 0 everywhere else: median_absolute_error has no per-row "
+                 "gradient. --grad says so on stderr.",
+        use="A robust summary of typical error: half the predictions are closer than this, whatever the outliers do.",
+        avoid="Training (the gradient touches one or two rows per column), and weighted data: sklearn accepts "
+              "sample_weight (a weighted median) but losscli ignores --weight here (it warns).",
+        relations="mae is the mean of the same |r|; quantile at q=0.5 is a loss whose minimiser is the median.",
+        reference="sklearn.metrics.median_absolute_error (multioutput='uniform_average').",
+    ),
+)
+
+LOSSES = (MSE, RMSE, MAE, HUBER, SMOOTH_L1, LOG_COSH, QUANTILE, MSLE, MAPE, SMAPE, POISSON, GAUSSIAN_NLL, TWEEDIE, WING, STUDENT_T_NLL,
+          MAX_ERROR, MEDIAN_ABSOLUTE_ERROR)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROBABILITY, Explain, Loss, Param, Problem, pred_role, sigmoid, target_role
+from .base import BINARY, PROBABILITY, Explain, Loss, Param, Problem, pred_role, sigmoid, softmax, target_role
 
 PRED = pred_role("one column per class: probabilities in [0, 1], or logits with from_logits=true")
 TARGET = target_role(
@@ -229,4 +229,321 @@ FOCAL_TVERSKY = Loss(
     ),
 )
 
-LOSSES = (DICE, JACCARD, TVERSKY, FOCAL_TVERSKY)
+# ----------------------------------------------------------------------------- generalized dice (optax)
+
+
+def _class_probabilities(pred, from_logits):
+    """p over the class columns: softmax across a row's columns for logits (optax's apply_softmax), else pred."""
+    return softmax(pred) if from_logits else pred
+
+
+def _generalized_dice_stats(pred, target, *, smooth=1.0, from_logits=False):
+    p = _class_probabilities(pred, from_logits)
+    return np.hstack([p * target, p * (1.0 - target), (1.0 - p) * target])
+
+
+def _inverse_frequency_weights(totals):
+    """optax's weights 1 / (T_c^2 + 1e-7), rescaled to sum to the number of classes; T_c = I_c + FN_c."""
+    inter, _, fn = _split(np.asarray(totals, dtype=np.float64))
+    w = 1.0 / ((inter + fn) ** 2 + 1e-7)
+    return w / w.sum(axis=-1, keepdims=True) * w.shape[-1]
+
+
+def generalized_dice_value(*, totals, smooth=1.0, from_logits=False):
+    """mean_c w_c (1 - (I_c + s) / ((P_c + T_c)/2 + s)), w = inverse squared class frequency (optax)."""
+    loss = _class_losses(totals, 1.0, 0.5, 0.5, smooth)[2]
+    return float((_inverse_frequency_weights(totals) * loss).mean())
+
+
+def generalized_dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
+    # the weights depend on the targets only, so they are constants for the gradient
+    weights = _inverse_frequency_weights(totals)
+    g = _grad(_class_probabilities(pred, from_logits), target, totals, 1.0, 0.5, 0.5, smooth, False,
+              outer=lambda loss: weights)
+    if not from_logits:
+        return g
+    p = softmax(pred)  # through the softmax across columns: p (g - sum_k p_k g_k)
+    return p * (g - (p * g).sum(axis=1, keepdims=True))
+
+
+def _generalized_dice_check(pred, target, *, from_logits=False, **_):
+    if pred.shape[1] < 2 and from_logits:
+        from ..errors import InputDataError
+
+        raise InputDataError("generalized_dice with from_logits=true applies a softmax across the class columns, "
+                             "so pred needs K >= 2 columns (one per class).")
+    return _check(pred, target, from_logits=from_logits)
+
+
+# ----------------------------------------------------------------------------- Matthews correlation (smp)
+
+_MCC_EPS = 1e-5  # smp MCCLoss's default eps, added to each of the four counts
+
+
+def _mcc_stats(pred, target, *, eps=_MCC_EPS, from_logits=False):
+    """Per row, summed over its columns: soft TP, TN, FP and FN (smp flattens every channel into one mask)."""
+    p, q = _probs(pred, from_logits)
+    return np.stack([(p * target).sum(axis=1), (q * (1.0 - target)).sum(axis=1),
+                     (p * (1.0 - target)).sum(axis=1), (q * target).sum(axis=1)], axis=1)
+
+
+def _mcc_parts(totals, eps):
+    t = np.asarray(totals, dtype=np.float64) + eps
+    tp, tn, fp, fn = t[..., 0], t[..., 1], t[..., 2], t[..., 3]
+    numerator = tp * tn - fp * fn
+    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return tp, tn, fp, fn, numerator, denominator
+
+
+def mcc_value(*, totals, eps=_MCC_EPS, from_logits=False):
+    """1 - (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)), each count + eps; smp MCCLoss."""
+    *_, numerator, denominator = _mcc_parts(totals, eps)
+    return float(1.0 - numerator / denominator)
+
+
+def mcc_grad(pred, target, *, totals, eps=_MCC_EPS, from_logits=False):
+    tp, tn, fp, fn, numerator, denominator = _mcc_parts(totals, eps)
+    col = (lambda a: a[:, None]) if np.ndim(tp) else (lambda a: a)
+    # d/dp of TP, TN, FP, FN: t, -(1 - t), 1 - t, -t. So TP+FP grows by 1, TN+FN falls by 1, the other two stay.
+    d_num = col(tn) * target - col(tp) * (1.0 - target) - col(fn) * (1.0 - target) + col(fp) * target
+    d_log_den = 0.5 * (1.0 / col(tp + fp) - 1.0 / col(tn + fn))
+    g = -(d_num - col(numerator) * d_log_den) / col(denominator)
+    if from_logits:
+        p, q = _probs(pred, True)
+        g = g * p * q
+    return g
+
+
+# ----------------------------------------------------------------------------- definitions
+
+GENERALIZED_DICE = Loss(
+    name="generalized_dice", family="segmentation",
+    summary="Generalized Dice loss: per-class Dice weighted by inverse squared class frequency (optax).",
+    formula="mean_c w_c (1 - (I_c + s) / ((P_c + T_c)/2 + s)), w_c = C (1/(T_c^2 + 1e-7)) / sum_k 1/(T_k^2 + 1e-7)",
+    inputs=(pred_role("one column per class: probabilities, or logits with from_logits=true (softmax across the "
+                      "columns)"), TARGET),
+    value=generalized_dice_value, grad=generalized_dice_grad, stats=_generalized_dice_stats,
+    check=_generalized_dice_check, per="set", sample_weights=False,
+    params=(SMOOTH, Param("from_logits", False, "apply a softmax across the class columns first (optax's "
+                          "apply_softmax, which optax turns on by default)", kind=bool)),
+    explain=Explain(
+        inputs=_INPUTS.replace("or logits with from_logits=true", "or logits with from_logits=true, turned into "
+                               "probabilities by a softmax across the class columns (optax's apply_softmax)") + _SET,
+        gradient="Per pixel, w_c times the class's Dice gradient (E' N - E N') / D^2 with N = I + s, E = (FP + FN)/2, "
+                 "divided by the number of classes; the weights depend on the targets only and are constants. With "
+                 "from_logits the result goes through the softmax: p (g - sum_k p_k g_k).",
+        use="Multi-class segmentation with very unequal class sizes: rare classes get large weights, so a missed "
+            "small organ costs as much as a missed large one.",
+        avoid="Classes absent from the set: T_c = 0 gives the weight 1/1e-7, which swamps every other class (as in "
+              "optax). Group so that each group holds every class, or use dice.",
+        relations="This is optax's multiclass_generalized_dice_loss: a weighted MEAN of per-class Dice losses. Sudre "
+                  "et al. define the generalized Dice as one ratio, 1 - 2 sum_c w_c I_c / sum_c w_c (P_c + T_c); the two "
+                  "agree for one class and differ otherwise. With equal class sizes it is dice with the (P+T)/2 "
+                  "denominator (tversky alpha=beta=0.5). optax's default is logits (apply_softmax=True); ours is "
+                  "probabilities, like every overlap loss here: pass from_logits=true for optax's default.",
+        reference="optax.losses.multiclass_generalized_dice_loss and dice_loss (optax/losses/_segmentation.py); "
+                  "Sudre et al. (2017), Generalised Dice overlap as a deep learning loss function for highly "
+                  "unbalanced segmentations.",
+    ),
+)
+
+MCC = Loss(
+    name="mcc", family="segmentation",
+    summary="Soft Matthews correlation coefficient loss, 1 - MCC over the whole set (smp).",
+    formula="1 - (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)), soft counts + eps each",
+    inputs=(PRED, TARGET), value=mcc_value, grad=mcc_grad, stats=_mcc_stats, check=_check,
+    per="set", sample_weights=False,
+    params=(Param("eps", _MCC_EPS, "added to each of TP, TN, FP, FN (smp's default 1e-5) so an empty class stays "
+                  "finite", low=0.0, low_open=True), FROM_LOGITS),
+    explain=Explain(
+        inputs=_INPUTS.replace(" then averaged over the classes", " with every column's pixels pooled into one "
+                               "binary mask (smp flattens the channels)") + _SET,
+        gradient="-(dN - N (1/(TP+FP) - 1/(TN+FN)) / 2) / D per pixel, with dN = TN t - TP (1 - t) - FN (1 - t) + FP t, "
+                 "N = TP TN - FP FN and D the square root (times p (1 - p) with from_logits).",
+        use="Binary segmentation or detection masks with strong imbalance: MCC uses all four cells of the confusion "
+            "matrix, so predicting all background does not look good.",
+        avoid="Several classes that should count separately: the columns are pooled into one mask here, as smp does; "
+              "compute one column at a time (or use dice) for per-class scores.",
+        relations="MCC is the Pearson correlation of prediction and target on 0/1 data; the loss lies in [0, 2]. "
+                  "dice and jaccard ignore true negatives, mcc does not.",
+        reference="segmentation_models_pytorch losses/mcc.py MCCLoss (eps=1e-5 added to each count; y_pred taken as "
+                  "probabilities); Abhishek and Hamarneh (2021), Matthews Correlation Coefficient Loss for Deep "
+                  "Convolutional Networks.",
+    ),
+)
+
+# ----------------------------------------------------------------------------- Lovász (needs the sorted set)
+
+
+def _lovasz_weights(labels_sorted):
+    """The Lovász extension's weights for errors sorted in decreasing order: the increments of the Jaccard loss
+    1 - (G - cumsum(y)) / (G + cumsum(1 - y)) as the sorted elements join the error set one by one (Berman et
+    al., Algorithm 1)."""
+    positives = labels_sorted.sum()
+    intersection = positives - np.cumsum(labels_sorted)
+    union = positives + np.cumsum(1.0 - labels_sorted)
+    jaccard = 1.0 - intersection / union
+    jaccard[1:] = jaccard[1:] - jaccard[:-1]
+    return jaccard
+
+
+def _lovasz_sorted(errors, labels):
+    """Order of the errors, largest first (a stable sort: ties keep row order, as torch.sort on CPU), and weights."""
+    order = np.argsort(-errors, kind="stable")
+    return order, _lovasz_weights(labels[order])
+
+
+def _hinge_stats(pred, target):
+    """Per element the hinge error 1 - x s (s = 2y - 1) and the label, laid out [errors..., labels...]."""
+    return np.hstack([1.0 - pred * (2.0 * target - 1.0), target])
+
+
+def lovasz_hinge_value(*, totals):
+    """sum_k relu(e_(k)) w_k over every element, errors sorted decreasingly; smp LovaszLoss(mode='binary')."""
+    s = np.asarray(totals, dtype=np.float64)
+    c = s.shape[1] // 2
+    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
+    if errors.size == 0:
+        return 0.0
+    order, weights = _lovasz_sorted(errors, labels)
+    return float(np.dot(np.maximum(errors[order], 0.0), weights))
+
+
+def lovasz_hinge_stats_grad(*, totals):
+    s = np.asarray(totals, dtype=np.float64)
+    c = s.shape[1] // 2
+    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
+    d = np.zeros_like(s)
+    if errors.size:
+        order, weights = _lovasz_sorted(errors, labels)
+        d_errors = np.zeros(errors.size)
+        d_errors[order] = np.where(errors[order] > 0.0, weights, 0.0)  # relu passes nothing at 0, as torch
+        d[:, :c] = d_errors.reshape(-1, c)
+    return d
+
+
+def lovasz_hinge_grad(pred, target, *, totals):
+    c = pred.shape[1]
+    return totals[:, :c] * -(2.0 * target - 1.0)  # d(1 - x s)/dx = -s
+
+
+def _softmax_stats(pred, target, *, from_logits=True):
+    p = softmax(pred) if from_logits else pred
+    return np.hstack([p, target])
+
+
+def _present_classes(s):
+    c = s.shape[1] - 1
+    labels = s[:, c]
+    present = [k for k in range(c) if (labels == k).any()]
+    return labels, present
+
+
+def lovasz_softmax_value(*, totals, from_logits=True):
+    """mean over classes present of sum_k |fg - p|_(k) w_k; smp LovaszLoss(mode='multiclass'), classes='present'."""
+    s = np.asarray(totals, dtype=np.float64)
+    labels, present = _present_classes(s)
+    losses = []
+    for k in present:
+        fg = (labels == k).astype(np.float64)
+        errors = np.abs(fg - s[:, k])
+        order, weights = _lovasz_sorted(errors, fg)
+        losses.append(np.dot(errors[order], weights))
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def lovasz_softmax_stats_grad(*, totals, from_logits=True):
+    s = np.asarray(totals, dtype=np.float64)
+    labels, present = _present_classes(s)
+    d = np.zeros_like(s)
+    for k in present:
+        fg = (labels == k).astype(np.float64)
+        errors = np.abs(fg - s[:, k])
+        order, weights = _lovasz_sorted(errors, fg)
+        d[order, k] = weights * np.sign(s[order, k] - fg[order]) / len(present)
+    return d
+
+
+def lovasz_softmax_grad(pred, target, *, totals, from_logits=True):
+    g = totals[:, :pred.shape[1]]
+    if not from_logits:
+        return g
+    p = softmax(pred)
+    return p * (g - (p * g).sum(axis=1, keepdims=True))
+
+
+def _lovasz_softmax_check(pred, target, *, from_logits=True):
+    from ..errors import InputDataError
+
+    k = pred.shape[1]
+    if k < 2:
+        raise InputDataError(f"lovasz_softmax needs K >= 2 class columns in pred, got {k}.")
+    raw = target[:, 0]
+    bad = (raw != np.round(raw)) | (raw < 0) | (raw >= k)
+    problems = [Problem("target", bad, f"target must be a class index 0..{k - 1} (one column)")]
+    if not from_logits:
+        problems.append(Problem("pred", (pred < 0) | (pred > 1), "with from_logits=false pred must be class "
+                                "probabilities in [0, 1]"))
+    return problems
+
+
+_LOVASZ_MEMORY = (" The Lovász extension sorts the errors of the whole set, so it cannot be built from sums: every "
+                  "row's errors and labels are kept in memory (refused beyond 2^27 numbers, with a message), and the "
+                  "gradient takes a second pass. Set-level: no per-row value, --weight and --reduction do not apply, "
+                  "a group's value is the loss on that group's rows alone (use --group-by image for smp's "
+                  "per_image=True values).")
+
+LOVASZ_HINGE = Loss(
+    name="lovasz_hinge", family="segmentation", per="set", sample_weights=False, holds_rows=True,
+    summary="Lovász hinge loss: the convex surrogate of the Jaccard (IoU) loss for binary masks (smp).",
+    formula="sum_k relu(e_(k)) w_k, e = 1 - x (2y - 1) sorted decreasingly, w_k the Jaccard loss increments",
+    inputs=(pred_role("logits, one column per mask (every column's pixels are pooled, as smp's binary mode)",
+                      warn_if_probabilities="these look like probabilities, but the Lovász hinge takes logits."),
+            target_role("0/1 mask values, one column per pred column", BINARY,
+                        hint="Lovász hinge targets are binary masks (0 or 1).")),
+    value=lovasz_hinge_value, stats=_hinge_stats, stats_grad=lovasz_hinge_stats_grad, grad=lovasz_hinge_grad,
+    explain=Explain(
+        inputs="pred holds logits (any real number), target 0/1 masks, one column per pred column; every element of "
+               "every column is one pixel of one flattened mask (smp's mode='binary', per_image=False)."
+               + _LOVASZ_MEMORY,
+        gradient="-(2y - 1) w_k for each pixel with a positive hinge error, w_k the weight of its place in the "
+                 "decreasing order of errors; 0 where the error is <= 0 (relu, as torch). Tied errors keep row "
+                 "order, as torch.sort: the value does not depend on it, the split of the gradient among tied "
+                 "pixels does.",
+        use="Optimising IoU directly for binary segmentation, typically fine-tuning after bce or dice.",
+        avoid="Sets too large to hold in memory, and training from scratch (it is piecewise linear; papers start "
+              "with cross-entropy).",
+        relations="The tight convex extension of the Jaccard loss (jaccard is a smooth surrogate of the same "
+                  "metric). lovasz_softmax is its multi-class form on probabilities.",
+        reference="Berman, Rannen Triki and Blaschko (2018), The Lovász-Softmax loss, CVPR; "
+                  "segmentation_models_pytorch losses/lovasz.py (_lovasz_hinge_flat, _lovasz_grad).",
+    ),
+)
+
+LOVASZ_SOFTMAX = Loss(
+    name="lovasz_softmax", family="segmentation", per="set", sample_weights=False, holds_rows=True,
+    summary="Lovász-softmax loss: the convex surrogate of the mean IoU over the classes present (smp).",
+    formula="mean_{c present} sum_k |fg_c - p_c|_(k) w_k, errors sorted decreasingly per class, p = softmax(x)",
+    inputs=(pred_role("K >= 2 class logits per pixel (probabilities with from_logits=false)"),
+            target_role("one column: the pixel's class index 0..K-1", width=1)),
+    value=lovasz_softmax_value, stats=_softmax_stats, stats_grad=lovasz_softmax_stats_grad, grad=lovasz_softmax_grad,
+    check=_lovasz_softmax_check,
+    params=(Param("from_logits", True, "apply a softmax across the class columns first (smp's LovaszLoss always "
+                  "does in multiclass mode)", kind=bool),),
+    explain=Explain(
+        inputs="pred holds K class logits per pixel (one row per pixel), target one column of class indices. "
+               "Only classes present in the target count (smp's classes='present'); no class present gives 0."
+               + _LOVASZ_MEMORY,
+        gradient="Per pixel and present class: sign(p_c - fg_c) w_k / (number of present classes), w_k the Jaccard "
+                 "increment at the pixel's place in the class's sorted errors; then through the softmax, "
+                 "p (g - sum p g). Tied errors keep row order (see lovasz_hinge).",
+        use="Multi-class semantic segmentation judged by mean IoU, usually as a fine-tuning loss.",
+        avoid="Huge sets (it holds every pixel) and classes absent from the set, which it simply skips.",
+        relations="lovasz_hinge is the binary form on logits. jaccard averages a smooth soft IoU instead.",
+        reference="Berman, Rannen Triki and Blaschko (2018), The Lovász-Softmax loss, CVPR; "
+                  "segmentation_models_pytorch losses/lovasz.py (_lovasz_softmax_flat, classes='present', softmax "
+                  "over dim 1 in LovaszLoss).",
+    ),
+)
+
+LOSSES = (DICE, JACCARD, TVERSKY, FOCAL_TVERSKY, GENERALIZED_DICE, MCC, LOVASZ_HINGE, LOVASZ_SOFTMAX)

@@ -31,6 +31,7 @@ from ..validate import (check_block, check_finite, check_weights, check_widths, 
                         probability_columns, probability_warning, role_array)
 from .finish import outcomes, reduce_value
 from .groups import GroupKeys
+from .held import HeldRows
 from .memory import keep_temporaries_in_heap
 from .state import State, local_groups, terms
 
@@ -100,10 +101,12 @@ class Accumulator:
     unit: list[dict[str, np.ndarray]] = field(default_factory=list)  # role -> element columns all in [0, 1] so far
     elements: list[dict[str, list[str]]] = field(default_factory=list)  # role -> element names
     tops: list[TopK] | None = None
+    held: list[HeldRows | None] = field(default_factory=list)  # losses whose value needs every row (engine/held.py)
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
         n = len(self.plan.losses)
+        self.held = [HeldRows(lp.label) if lp.loss.holds_rows else None for lp in self.plan.losses]
         self.states = [None] * n
         self.unit = [{} for _ in range(n)]
         self.elements = [{} for _ in range(n)]
@@ -153,14 +156,17 @@ class Accumulator:
                 t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None,
                           self.options.with_grad and lp.loss.per != "set")
                 state = State.of(t, inputs[lp.first].shape[1], inverse, ids.size)
-                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None))
+                kept = (t.total, None if data.codes is None else data.codes[start:stop]) if lp.loss.holds_rows else None
+                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None, kept))
             return ids, parts
 
         spans = block_spans(batch.rows, self.block_rows(data.columns))
         per_row: list[list[np.ndarray]] = [[] for _ in self.plan.losses]
         groups = self.groups
         for ids, parts in run_blocks(fold, spans):
-            for i, (state, unit, values) in enumerate(parts):
+            for i, (state, unit, values, kept) in enumerate(parts):
+                if kept is not None:
+                    self.held[i].add(*kept)
                 if self.states[i] is None:
                     self.states[i] = state.empty(groups)
                 self.states[i] = self.states[i].resized(groups)
@@ -201,6 +207,8 @@ class Accumulator:
             self.states[i].fold(state, ids[: state.groups])
             for role, flags in other.unit[i].items():
                 self.unit[i][role] = flags if role not in self.unit[i] else self.unit[i][role] & flags
+            if self.held[i] is not None:
+                self.held[i].merge(other.held[i], ids if self.grouping is not None else None)
             if not self.elements[i]:
                 self.elements[i] = other.elements[i]
         self.rows += other.rows
@@ -237,7 +245,11 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
     for i, lp in enumerate(plan.losses):
         whole = acc.states[i].overall()
         overall_totals.append(whole.total[0])
-        scales.append(reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)[1])
+        if acc.held[i] is not None:  # its d value / d stats per row, from every row it holds; no scale
+            acc.held[i].prepare_gradients(lp.loss, lp.params, acc.grouping is not None)
+            scales.append(1.0)
+        else:
+            scales.append(reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)[1])
         if set_grad[i] and acc.grouping is not None:
             acc.states[i].grad_sq = np.zeros(acc.groups)
             acc.states[i].grad_sum = np.zeros(acc.groups)
@@ -257,11 +269,15 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                     continue
                 inputs = data.inputs(lp, start, stop)
                 if lp.loss.per == "set":
-                    g = np.asarray(lp.loss.grad(**inputs, totals=overall_totals[i], **lp.params), dtype=np.float64)
+                    held = acc.held[i]
+                    rows = slice(batch.first + start, batch.first + stop)
+                    totals = overall_totals[i] if held is None else held.whole_grad[rows]
+                    g = np.asarray(lp.loss.grad(**inputs, totals=totals, **lp.params), dtype=np.float64)
                     whole = State.of_grad(g) if set_grad[i] else None
                     by_group = None
                     if set_grad[i] and ids is not None:
-                        per_row_totals = acc.states[i].total[data.codes[start:stop]]
+                        per_row_totals = (acc.states[i].total[data.codes[start:stop]] if held is None
+                                          else held.group_grad[rows])
                         g_group = lp.loss.grad(**inputs, totals=per_row_totals, **lp.params)
                         by_group = State.of_grad(np.asarray(g_group, dtype=np.float64), inverse, ids.size)
                     out.append((whole, by_group, g))
@@ -304,6 +320,9 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
     for i, lp in enumerate(plan.losses):
         state = acc.states[i]
         whole_state = state.overall() if acc.grouping is not None else state.copy()
+        if acc.held[i] is not None:  # the value comes from every row held, not from sums
+            state = state.resized(acc.groups).copy()
+            whole_state.total, state.total = acc.held[i].states(lp.loss, lp.params, acc.groups)
         if whole_grads and whole_grads[i] is not None:
             whole_state.grad_sq, whole_state.grad_sum, whole_state.grad_absmax = (
                 whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
@@ -318,6 +337,8 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
         if acc.grouping is not None:
             per_group = outcomes(lp.loss, lp.params, state.resized(acc.groups).reordered(order), options.reduction)
             results.extend(result(o, key) for o, key in zip(per_group, keys))
+        if options.with_grad and lp.loss.grad_warning:
+            warnings.append(f"Loss {lp.label!r}: {lp.loss.grad_warning}")
         if acc.rows > 1:
             for role, flags in acc.unit[i].items():
                 inside = [name for name, flag in zip(acc.elements[i][role], flags) if flag]

@@ -1,6 +1,6 @@
 import numpy as np
 
-from . import Case
+from . import Case, away_from
 
 
 def probabilities(soft: bool = False):
@@ -33,3 +33,35 @@ CASES = {
               Case("keras", logits(), {"compat": "keras"}), Case("ultralytics alpha 0", logits(), {"compat": "ultralytics", "alpha": 0.0})],
     "varifocal": [Case("default", iou_scores), Case("alpha gamma", iou_scores, {"alpha": 0.5, "gamma": 1.5})],
 }
+
+
+def raw_scores(soft: bool = False):
+    def make(rng: np.random.Generator, n: int) -> dict:
+        target = rng.uniform(0, 1, size=(n, 2)) if soft else (rng.random((n, 2)) < 0.4).astype(float)
+        return {"pred": rng.normal(size=(n, 2)) * 1.5, "target": target}
+
+    return make
+
+
+def thresholded(from_logits: bool = False, threshold: float = 0.5, columns: int = 1):
+    """Predictions kept 0.01 away from the threshold, where zero_one jumps."""
+    def make(rng: np.random.Generator, n: int) -> dict:
+        pred = rng.normal(size=(n, columns)) * 2 if from_logits else rng.uniform(0, 1, size=(n, columns))
+        pred = away_from(pred, [threshold], gap=0.01)
+        return {"pred": pred, "target": (rng.random((n, columns)) < 0.5).astype(float)}
+
+    return make
+
+
+def sparse_logits(rng: np.random.Generator, n: int) -> dict:
+    # sparse_plus has kinks at z = -1 and z = 1 (z = +-x)
+    x = away_from(rng.normal(size=(n, 2)) * 1.5, [-1.0, 1.0], gap=1e-2)
+    return {"pred": x, "target": (rng.random((n, 2)) < 0.5).astype(float)}
+
+
+CASES.update({
+    "exponential": [Case("hard", raw_scores()), Case("soft", raw_scores(soft=True))],
+    "zero_one": [Case("probabilities", thresholded()), Case("logits, 3 labels", thresholded(True, 0.0, 3), {"from_logits": True}),
+                 Case("threshold 0.3", thresholded(threshold=0.3, columns=2), {"threshold": 0.3})],
+    "sparsemax": [Case("random", sparse_logits)],
+})

@@ -19,3 +19,5 @@ CASES = {
     "squared_hinge": [Case("signed", scores()), Case("margin 0.5", scores(margin=0.5), {"margin": 0.5})],
     "soft_margin": [Case("signed", scores()), Case("binary", scores((0.0, 1.0)))],
 }
+
+CASES["perceptron"] = [Case("signed", scores(margin=0.0)), Case("binary", scores((0.0, 1.0), margin=0.0))]

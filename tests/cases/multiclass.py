@@ -105,3 +105,108 @@ CASES = {
     "js_div": [Case("random", probs())],
     "hellinger": [Case("random", probs())],
 }
+
+
+def crammer_singer(margin: float = 1.0, k: int = K):
+    """Scores whose hinge max(0, margin + max rival - x_y) and leading rival stay away from their switches."""
+    def make(rng: np.random.Generator, n: int) -> dict:
+        y = rng.integers(0, k, size=n)
+        x = rng.normal(size=(n, k)) * 2.0
+        rows = np.arange(n)
+        x[rows, y] = -np.inf
+        order = np.sort(x, axis=1)
+        # keep the best rival at least 0.05 above the second best, and the hinge at least 0.05 from 0
+        x[rows, np.argmax(x, axis=1)] = np.maximum(order[:, -1], order[:, -2] + 0.05)
+        best = x.max(axis=1)
+        z = away_from(rng.normal(size=n), [0.0], gap=0.05)
+        x[rows, y] = best + margin - z
+        return {"pred": x, "target": y.astype(float)}
+
+    return make
+
+
+def keras_hinge(rng: np.random.Generator, n: int) -> dict:
+    d = crammer_singer()(rng, n)
+    d["pred"] = d["pred"] + 3.0  # keep the rivals' scores positive, away from Keras' (1 - t) x = 0 entry
+    d["target"] = np.eye(K)[d["target"].astype(int)]
+    return d
+
+
+def distinct_scores(rng: np.random.Generator, n: int) -> dict:
+    """Scores whose largest entry leads the second by at least 0.05 (the perceptron's argmax switch)."""
+    x = rng.normal(size=(n, K)) * 2.0
+    rows = np.arange(n)
+    top = np.argmax(x, axis=1)
+    second = np.sort(x, axis=1)[:, -2]
+    x[rows, top] = np.maximum(x[rows, top], second + 0.05)
+    return {"pred": x, "target": rng.integers(0, K, size=n).astype(float)}
+
+
+def sparse_scores(rng: np.random.Generator, n: int) -> dict:
+    """Scores whose sparsemax support does not change under a step of 1e-6 (gaps from the threshold >= 1e-3)."""
+    from losscli.catalogue.multiclass import sparsemax_probabilities
+
+    x = rng.normal(size=(n, K)) * 0.8
+    p = sparsemax_probabilities(x)
+    tau = (x - x.max(axis=1, keepdims=True))[p > 0] - p[p > 0]
+    near = np.abs(x - x.max(axis=1, keepdims=True) - np.median(tau)) < 1e-3
+    x[near] += 0.01
+    return {"pred": x, "target": rng.integers(0, K, size=n).astype(float)}
+
+
+def ordered(target: str = "soft"):
+    """Distributions whose cumulative sums never tie (the kinks of wasserstein_1d and total_variation)."""
+    def make(rng: np.random.Generator, n: int) -> dict:
+        p = rng.dirichlet(np.ones(K) * 2.0, size=n) * (1 - K * 0.02) + 0.02
+        if target == "index":
+            y = rng.integers(0, K, size=n).astype(float)
+            return {"pred": p, "target": y}
+        q = rng.dirichlet(np.ones(K), size=n)
+        q = np.where(np.abs(p - q) < 1e-3, q + 2e-3, q)
+        q = q / q.sum(axis=1, keepdims=True)
+        return {"pred": p, "target": q}
+
+    return make
+
+
+def measures(rng: np.random.Generator, n: int) -> dict:
+    t = rng.gamma(2.0, size=(n, K))
+    t[rng.random((n, K)) < 0.2] = 0.0  # exact zeros: 0 log 0 = 0
+    return {"pred": rng.normal(size=(n, K)), "target": t}
+
+
+def ranked(k: int):
+    """Scores where no score sits within 1e-3 of the target's (top_k_error jumps where they swap)."""
+    def make(rng: np.random.Generator, n: int) -> dict:
+        d = distinct_scores(rng, n)
+        own = d["pred"][np.arange(n), d["target"].astype(int)][:, None]
+        d["pred"] = np.where((np.abs(d["pred"] - own) < 1e-3) & (d["pred"] != own), d["pred"] + 0.01, d["pred"])
+        return d
+
+    return make
+
+
+CASES.update({
+    "multiclass_hinge": [Case("random", crammer_singer())],
+    "categorical_hinge": [Case("one-hot", keras_hinge), Case("index", crammer_singer())],
+    "multiclass_perceptron": [Case("random", distinct_scores)],
+    "multiclass_sparsemax": [Case("random", sparse_scores)],
+    "generalized_ce": [Case("q 0.5", probs(target="index")), Case("q 0.1", probs(target="index"), {"q": 0.1}),
+                       Case("q 1", probs(target="index"), {"q": 1.0})],
+    "top_k_error": [Case("k 2", ranked(2)), Case("k 1", ranked(1), {"k": 1})],
+    "generalized_kl": [Case("measures", measures)],
+    "total_variation": [Case("soft", ordered()), Case("index", ordered("index"))],
+    "wasserstein_1d": [Case("soft", ordered()), Case("index", ordered("index"))],
+})
+
+
+def ordinal(target: str = "index"):
+    def make(rng: np.random.Generator, n: int) -> dict:
+        p = rng.dirichlet(np.ones(K) * 2.0, size=n)
+        y = rng.integers(0, K, size=n)
+        return {"pred": p, "target": y.astype(float) if target == "index" else np.eye(K)[y]}
+
+    return make
+
+
+CASES["weighted_kappa"] = [Case("quadratic, index", ordinal()), Case("linear, one-hot", ordinal("onehot"), {"weightage": "linear"})]

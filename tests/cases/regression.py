@@ -87,3 +87,31 @@ CASES.update({
                 Case("power 1.2", lambda rng, n: positive(rng, n, zeros=True), {"power": 1.2}),
                 Case("power 2.5", positive, {"power": 2.5})],
 })
+
+
+def wide_residuals(rng: np.random.Generator, n: int) -> dict:
+    # residuals on both sides of w = 10 (wing's switch), kept off it and off 0
+    target = rng.normal(size=(n, 2))
+    r = away_from(rng.normal(size=(n, 2)) * 12.0, [0.0, 10.0, -10.0], gap=1e-2)
+    return {"pred": target + r, "target": target}
+
+
+CASES.update({
+    "wing": [Case("default w 10", wide_residuals), Case("w 1 epsilon 0.5", residuals(kinks=(0.0, 1.0)),
+                                                      {"w": 1.0, "epsilon": 0.5})],
+    "student_t_nll": [Case("cauchy", residuals()), Case("df 4 scale 0.5", residuals(scale=3.0), {"df": 4.0, "scale": 0.5}),
+                      Case("large residuals", residuals(scale=1e6), {"df": 2.5})],
+})
+
+
+def distinct_residuals(rng: np.random.Generator, n: int) -> dict:
+    # order statistics move with the selected element only: keep |r| apart (no ties, no sign changes)
+    target = rng.normal(size=(n, 2))
+    size = rng.permutation(n * 2).reshape(n, 2) * 0.37 + 0.5 + rng.uniform(0, 0.05, size=(n, 2))
+    return {"pred": target + size * rng.choice([-1.0, 1.0], size=(n, 2)), "target": target}
+
+
+CASES.update({
+    "max_error": [Case("distinct", distinct_residuals)],
+    "median_absolute_error": [Case("distinct", distinct_residuals)],
+})
