@@ -143,7 +143,9 @@ def test_value_and_grad_agrees_with_value_and_grad_apart(name, case):
     np.testing.assert_allclose(grad, loss.grad(**arrays, **params), rtol=1e-13, atol=0)
 
 
-SET_LEVEL = [pytest.param(name, cases[0], id=name) for name, cases in sorted(CASES.items()) if CATALOGUE[name].per == "set"]
+# losses that hold their rows (lovasz, the median) are not sums of statistics; diff refuses them
+SET_LEVEL = [pytest.param(name, cases[0], id=name) for name, cases in sorted(CASES.items())
+             if CATALOGUE[name].per == "set" and not CATALOGUE[name].holds_rows]
 
 
 @pytest.mark.parametrize("name,case", SET_LEVEL)
@@ -155,7 +157,8 @@ def test_set_level_value_takes_many_totals_at_once(name, case):
     stats = np.stack([loss.stats(**as_arrays(case.make(rng, 20)), **params).sum(axis=0) for _ in range(5)])
     many = np.asarray(loss.value(totals=stats, **params))
     assert many.shape == (5,)
-    np.testing.assert_allclose(many, [float(loss.value(totals=t, **params)) for t in stats], rtol=1e-15)
+    # equal up to the order of summation (a batched matrix product rounds differently)
+    np.testing.assert_allclose(many, [float(loss.value(totals=t, **params)) for t in stats], rtol=1e-12, atol=1e-15)
 
 
 def test_finite_differences_approximate_a_known_derivative():

@@ -1046,8 +1046,8 @@ def weighted_kappa_value(*, totals, weightage="quadratic", epsilon=1e-6):
     """log(sum W(y, c) p / (label_dist W pred_dist / N) + epsilon), 0/0 read as 0; tfa WeightedKappaLoss."""
     k = (np.asarray(totals).shape[-1] - 2) // 2
     numerator, denominator, *_ = _kappa_parts(totals, k, weightage)
-    ratio = numerator / denominator if denominator != 0 else 0.0  # tf.math.divide_no_nan
-    return float(np.log(ratio + epsilon))
+    ratio = np.divide(numerator, denominator, out=np.zeros(np.shape(numerator)), where=denominator != 0)  # divide_no_nan
+    return np.log(ratio + epsilon)
 
 
 def weighted_kappa_grad(pred, target, *, totals, weightage="quadratic", epsilon=1e-6):

@@ -252,7 +252,7 @@ def _inverse_frequency_weights(totals):
 def generalized_dice_value(*, totals, smooth=1.0, from_logits=False):
     """mean_c w_c (1 - (I_c + s) / ((P_c + T_c)/2 + s)), w = inverse squared class frequency (optax)."""
     loss = _class_losses(totals, 1.0, 0.5, 0.5, smooth)[2]
-    return float((_inverse_frequency_weights(totals) * loss).mean())
+    return (_inverse_frequency_weights(totals) * loss).mean(axis=-1)
 
 
 def generalized_dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
@@ -298,7 +298,7 @@ def _mcc_parts(totals, eps):
 def mcc_value(*, totals, eps=_MCC_EPS, from_logits=False):
     """1 - (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)), each count + eps; smp MCCLoss."""
     *_, numerator, denominator = _mcc_parts(totals, eps)
-    return float(1.0 - numerator / denominator)
+    return 1.0 - numerator / denominator
 
 
 def mcc_grad(pred, target, *, totals, eps=_MCC_EPS, from_logits=False):
