@@ -21,18 +21,23 @@ def describe_params(loss: Loss) -> str:
     return ", ".join(f"{p.name}={format_param(p.default)}" for p in loss.params) or "-"
 
 
-def catalogue_json() -> str:
+def catalogue_entries() -> list[dict]:
+    """One plain dict per loss: what `losscli list --format json` prints and losscli.losses() returns."""
     entries = []
     for loss in CATALOGUE.values():
         entries.append({
             "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
-            "per": loss.per, "sample_weights": loss.sample_weights,
+            "per": loss.per, "sample_weights": loss.sample_weights, "hess": loss.hess is not None,
             "inputs": [{"role": r.name, "text": r.text, "domain": r.domain.text,
                         "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
             "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
                         "domain": p.domain_text(), "text": p.text} for p in loss.params],
         })
-    return json.dumps(entries, indent=2) + "\n"
+    return entries
+
+
+def catalogue_json() -> str:
+    return json.dumps(catalogue_entries(), indent=2) + "\n"
 
 
 def catalogue_table(file) -> None:
