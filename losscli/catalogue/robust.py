@@ -85,10 +85,12 @@ def _drho_du(u: np.ndarray, a: float) -> np.ndarray:
 def _d2rho_du2(u: np.ndarray, a: float) -> np.ndarray:
     """d^2 rho / d u^2 = (s + 1)^(a/2 - 2) (1 + (a - 1) s) with s = u^2/|a-2|, in a form that never overflows.
 
-    Written as exp((a - 2) L / 2) * (1 + (a - 2) s / (1 + s)) with L = log1p(s): the first factor is
-    the gradient's (u^2/|a-2| + 1)^(a/2 - 1) and s / (1 + s) = -expm1(-L) lies in [0, 1), so
-    neither s nor a power of it is formed. Near a = 2 the second factor is 1 + O(a - 2) exactly
-    as the limit 1 requires; for a < 1 it turns negative once s > 1/(1 - a): the non-convex tails.
+    Written as exp((a - 2) L / 2) * (1/(1 + s) + (a - 1) s/(1 + s)) with L = log1p(s): the first factor
+    is the gradient's (u^2/|a-2| + 1)^(a/2 - 1), and 1/(1 + s) = exp(-L) and s/(1 + s) = -expm1(-L)
+    lie in [0, 1], so neither s nor a power of it is formed. For a >= 1 both terms are non-negative,
+    so nothing cancels even where the sum is tiny (charbonnier far out: 1/(1 + s)); near a = 2 the
+    sum is 1 + O(a - 2) as the limit 1 requires; for a < 1 it turns negative once s > 1/(1 - a),
+    the non-convex tails.
     """
     if a == 2.0:
         return np.ones_like(u)
@@ -97,7 +99,7 @@ def _d2rho_du2(u: np.ndarray, a: float) -> np.ndarray:
         m = np.minimum(np.abs(u), 100.0)
         return (1.0 - m * m) * np.exp(-0.5 * m * m)
     L, _ = _log1p_s(u, abs(a - 2.0))
-    return np.exp(0.5 * (a - 2.0) * L) * (1.0 + (a - 2.0) * -np.expm1(-L))
+    return np.exp(0.5 * (a - 2.0) * L) * (np.exp(-L) + (a - 1.0) * -np.expm1(-L))
 
 
 def robust(pred, target, *, alpha=1.0, scale=1.0):
