@@ -45,3 +45,24 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__) | {"boosting"})
+
+
+def _keep_api_names() -> None:
+    """Keep ``losscli.diff`` the API function once the engine module ``losscli/diff.py`` is imported.
+
+    Importing a submodule binds it as an attribute of its package, which would shadow the function
+    of the same name that ``__getattr__`` gives; the package's class refuses that one binding.
+    """
+    import sys
+    import types
+
+    class Package(types.ModuleType):
+        def __setattr__(self, name, value):
+            if name in _API and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[__name__].__class__ = Package
+
+
+_keep_api_names()
