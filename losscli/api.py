@@ -41,7 +41,7 @@ losscli.errors.InputDataError: Loss 'cross_entropy': class index 7 but there are
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union, cast
 
 import numpy as np
 
@@ -105,8 +105,8 @@ def _sink(target: Output | None, option: str) -> RowSink | None:
     return FileSink(path)
 
 
-def _columns(pred: str | None, target: str | None, inputs: Mapping[str, str] | None) -> dict[str, str]:
-    columns = dict(inputs or {})
+def _columns(pred: str | None, target: str | None, inputs: Mapping[str, str] | None) -> dict[str, str | None]:
+    columns: dict[str, str | None] = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
     return columns
 
@@ -188,6 +188,7 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
         _require_hessians(specs)
     source = open_source(data, stdin=stdin)
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
+    keep = keep if keep is None or isinstance(keep, str) else list(keep)
     options = _options(reduction, grad, batch_rows, block_rows, top=top, per_row=_sink(per_row, "--per-row"),
                        grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress)
     plan = make_plan(source.schema, source.names, specs, _columns(pred, target, inputs), weight=weight,
@@ -245,7 +246,8 @@ def grad(data: Data, losses: Losses, *, pred: str | None = None, target: str | N
     ``"mean"`` divides them by the mean's denominator, as ``compute(..., grad_out=...)`` does.
 
     With ``out`` (a .csv or .parquet path, or a RowSink) the rows stream there and None is returned;
-    without it the rows come back as a pandas DataFrame.
+    without it the rows come back as a pandas DataFrame. What the command warns about on stderr
+    (logits that look like probabilities, ...) is issued as a Python UserWarning.
 
     >>> import losscli
     >>> losscli.grad({"logit": [0.0, 2.0], "label": [1.0, 1.0]}, ["bce_logits"], hess=True).round(4)
@@ -253,10 +255,14 @@ def grad(data: Data, losses: Losses, *, pred: str | None = None, target: str | N
     0    1                  -0.5000                    0.250
     1    2                  -0.1192                    0.105
     """
-    sink = MemorySink() if out is None else out
-    compute(data, losses, pred=pred, target=target, weight=weight, inputs=inputs, keep=keep, reduction=reduction,
-            grad_out=sink, hess=hess, batch_rows=batch_rows, stdin=stdin)
-    return sink.table().to_pandas() if out is None else None
+    import warnings
+
+    memory = MemorySink() if out is None else None
+    report = compute(data, losses, pred=pred, target=target, weight=weight, inputs=inputs, keep=keep,
+                     reduction=reduction, grad_out=memory or out, hess=hess, batch_rows=batch_rows, stdin=stdin)
+    for message in report.warnings:  # what the command prints on stderr
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return memory.table().to_pandas() if memory is not None else None
 
 
 def losses() -> list[dict[str, Any]]:
@@ -395,13 +401,13 @@ class LossFunction:
 
         A loss without one (set-level and embedding/box losses) raises a UsageProblem saying why.
         """
-        return self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True)[1]
+        return cast(np.ndarray, self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True)[1])
 
     def grad_hess(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
                   reduction: str = "mean", **inputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(grad(...), hess(...))`` from a single pass over the arrays."""
         g, h = self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True)
-        return g, h
+        return g, cast(np.ndarray, h)
 
 
 def get(name: str, **params: Any) -> LossFunction:

@@ -119,6 +119,18 @@ def _labels_and_weights(data) -> tuple[np.ndarray, np.ndarray | None]:
     return labels, weight
 
 
+def _library_objective(adapter: str, name: str, params: dict[str, Any], hessian: str, min_hess: float):
+    """``f(raw_scores, data) -> (grad, hess)``, the form both libraries call; ``data`` is a DMatrix or a Dataset."""
+    objective = Objective(name, params, hessian=hessian, min_hess=min_hess, adapter=adapter)
+
+    def obj(raw: np.ndarray, data) -> tuple[np.ndarray, np.ndarray]:
+        return objective.derivatives(raw, *_labels_and_weights(data))
+
+    obj.objective = objective  # type: ignore[attr-defined]
+    obj.__name__ = obj.__qualname__ = f"{adapter}({objective.loss.label!r})"
+    return obj
+
+
 def xgboost_objective(name: str, *, hessian: str = "auto", min_hess: float = MIN_HESS,
                       **params: Any) -> Callable[[np.ndarray, Any], tuple[np.ndarray, np.ndarray]]:
     """A custom objective for ``xgboost.train(params, dtrain, obj=...)``: ``obj(predt, dtrain) -> (grad, hess)``.
@@ -131,14 +143,7 @@ def xgboost_objective(name: str, *, hessian: str = "auto", min_hess: float = MIN
     For a bit-for-bit match with XGBoost's own ``reg:squarederror`` (which is half of ``mse``), double
     ``reg_lambda``, ``min_child_weight`` and ``gamma``: ``mse``'s gradient and Hessian are twice XGBoost's.
     """
-    objective = Objective(name, params, hessian=hessian, min_hess=min_hess, adapter="xgboost_objective")
-
-    def obj(predt: np.ndarray, dtrain) -> tuple[np.ndarray, np.ndarray]:
-        return objective.derivatives(predt, *_labels_and_weights(dtrain))
-
-    obj.objective = objective  # type: ignore[attr-defined]
-    obj.__name__ = obj.__qualname__ = f"xgboost_objective({objective.loss.label!r})"
-    return obj
+    return _library_objective("xgboost_objective", name, params, hessian, min_hess)
 
 
 def lightgbm_objective(name: str, *, hessian: str = "auto", min_hess: float = MIN_HESS,
@@ -150,14 +155,7 @@ def lightgbm_objective(name: str, *, hessian: str = "auto", min_hess: float = MI
     ``regression`` objective is half of ``mse`` too; with its default ``lambda_l2=0`` the factor 2
     cancels in every leaf value and split choice.
     """
-    objective = Objective(name, params, hessian=hessian, min_hess=min_hess, adapter="lightgbm_objective")
-
-    def obj(preds: np.ndarray, train_data) -> tuple[np.ndarray, np.ndarray]:
-        return objective.derivatives(preds, *_labels_and_weights(train_data))
-
-    obj.objective = objective  # type: ignore[attr-defined]
-    obj.__name__ = obj.__qualname__ = f"lightgbm_objective({objective.loss.label!r})"
-    return obj
+    return _library_objective("lightgbm_objective", name, params, hessian, min_hess)
 
 
 def _metric_loss(name: str, params: dict[str, Any], adapter: str) -> LossFunction:

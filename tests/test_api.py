@@ -11,26 +11,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner
 
 import losscli
-from losscli.cli import main
 from losscli.render import machine
+
+from .test_cli import run, small  # noqa: F401 - the CLI's own runner and its small.csv fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 
 
-def run(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "small.csv"
-    pd.DataFrame({"id": [1, 2, 3, 4], "grp": ["a", "a", "b", "b"], "pred": [1.0, 2.0, 3.0, 5.0],
-                  "target": [1.5, 2.0, 2.0, 1.0], "w": [1.0, 2.0, 0.5, 1.0]}).to_csv(path, index=False)
-    return path
 
 
 # ----------------------------------------------------------------------------- the same numbers
@@ -100,6 +90,11 @@ def test_warnings_are_the_clis():
     stderr = run("compute", "-l", "cross_entropy", "-f", "json", soft).stderr
     report = losscli.compute(soft, ["cross_entropy"])
     assert report.warnings and all(f"Warning: {w}" in stderr for w in report.warnings)
+    grad_stderr = run("grad", "-l", "cross_entropy", "-o", "/dev/null/x.csv", soft).stderr  # refused: no such folder
+    assert "does not exist" in grad_stderr
+    with pytest.warns(UserWarning, match="look like probabilities") as caught:
+        losscli.grad(soft, ["cross_entropy"])
+    assert [str(w.message) for w in caught] == report.warnings
 
 
 def test_set_level_per_row_warning_is_the_clis(tmp_path):

@@ -235,7 +235,7 @@ def test_probabilities_of_exactly_zero_and_one():
 def test_residuals_of_a_million():
     r = np.array([[1e6], [-1e6], [1e-9]])
     zeros = np.zeros_like(r)
-    sech2 = 1 / np.cosh(np.minimum(np.abs(r), 700.0)) ** 2
+    sech2 = (1 / np.cosh(np.minimum(np.abs(r), 700.0))) ** 2
     np.testing.assert_allclose(losscli.get("log_cosh").hess(pred=r, target=zeros, reduction="sum"), sech2, rtol=1e-14)
     np.testing.assert_array_equal(losscli.get("huber").hess(pred=r, target=zeros, reduction="sum")[:, 0], [0, 0, 1])
     # cauchy: (1 - s) / (1 + s)^2 with s = x^2 / 2; charbonnier: (1 + x^2)^(-3/2)
