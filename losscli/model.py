@@ -55,10 +55,36 @@ class Report:
     top: dict[str, list[dict]] | None = None
 
     def overall(self, label: str) -> Result:
+        """The result of ``label`` over all rows (not one of its groups)."""
         return next(r for r in self.results if r.label == label and r.group is None)
 
+    def check(self, *gates: str) -> list:
+        """``--fail-if`` in Python: one :class:`~losscli.gates.Check` per gate such as ``"mse>4"`` or
+        ``"mae[sex=a]>=2"``; ``check.passed`` is False where the gate tripped. Bad gates raise UsageProblem.
+
+        >>> import losscli
+        >>> report = losscli.compute({"pred": [1.0, 3.0], "target": [0.0, 0.0]}, ["mae"])
+        >>> [(c.expr, c.value, c.passed) for c in report.check("mae>1.5", "mae>=2")]
+        [('mae>1.5', 2.0, False), ('mae>=2', 2.0, False)]
+        >>> [c.passed for c in report.check("mae>3")]
+        [True]
+        """
+        from .gates import evaluate, parse_gate
+
+        labels = list(dict.fromkeys(r.label for r in self.results))
+        return evaluate([parse_gate(g, labels, self.group_by) for g in gates], self.results)
+
     def to_frame(self):
-        """One row per result: label, loss, group columns, value, n and the gradient summary."""
+        """One row per result: label, loss, group columns, value, n and the gradient summary.
+
+        >>> import losscli
+        >>> data = {"pred": [1.0, 3.0, 2.0], "target": [0.0, 0.0, 2.0], "g": ["a", "a", "b"]}
+        >>> losscli.compute(data, ["mse"], group_by="g").to_frame()  # (1 + 9 + 0) / 3, (1 + 9) / 2, 0
+          label loss    g     value  n
+        0   mse  mse  NaN  3.333333  3
+        1   mse  mse    a  5.000000  2
+        2   mse  mse    b  0.000000  1
+        """
         import pandas as pd
 
         rows = []
@@ -105,9 +131,24 @@ class DiffResult:
 
 @dataclass
 class DiffReport:
+    """Everything `losscli diff` computed: one DiffResult per loss."""
+
     sources: list[str]
     rows: int
     results: list[DiffResult]
     warnings: list[str]
     bootstrap: int
     seed: int
+
+    def check(self, *gates: str, fail_if_worse: float | None = None) -> list:
+        """``--fail-if`` gates on the candidate's values and, with ``fail_if_worse=TOL``, one check per loss
+        that fails when the candidate is worse by more than TOL with a 95% interval excluding zero."""
+        from .comparison import worse
+        from .gates import Check, evaluate, parse_gate
+
+        labels = [r.label for r in self.results]
+        checks = evaluate([parse_gate(g, labels, []) for g in gates], self.results)
+        if fail_if_worse is not None:
+            checks += [Check(expr=f"{r.label} not worse by > {fail_if_worse:g}", value=r.delta,
+                             passed=not worse(r, fail_if_worse)) for r in self.results]
+        return checks

@@ -6,6 +6,12 @@ import click
 
 FORMATS = ("table", "json", "csv", "markdown", "junit")
 
+# Value types shared by the command line and the Python API, so both refuse a value with the same words.
+REDUCTIONS = click.Choice(["mean", "sum"])
+ENGINES = click.Choice(["local", "dask"])
+AT_LEAST_ONE = click.IntRange(min=1)
+RESAMPLES = click.IntRange(min=10)
+
 
 def _stack(*decorators):
     def apply(func):
@@ -59,7 +65,7 @@ column_options = _stack(
 )
 
 reduction_options = _stack(
-    click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+    click.option("--reduction", type=REDUCTIONS, default="mean", show_default=True,
                  help="How per-element losses are reduced, as in PyTorch."),
     click.option("--grad", "with_grad", is_flag=True,
                  help="Also report the gradient of each value w.r.t. every prediction: l2 norm, abs_max, mean."),

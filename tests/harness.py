@@ -146,3 +146,60 @@ def assert_merge_equals_whole(name: str, params: dict | None, arrays: dict, *, b
             # a mean of signed gradients can cancel to ~0; its rounding error is bounded by eps * abs_max
             assert_close(c.grad[key], w.grad[key], 1e-12, f"{name}: merged gradient {key}, group {w.group}",
                          atol=1e-12 * max(abs(w.grad[key]), w.grad["abs_max"], 1e-300))
+
+
+def hessian_finite_difference(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean", weight=None,
+                              rel_step: float = 1e-5) -> np.ndarray:
+    """Central differences of the analytic gradient: d grad_ij / d x_ij for every element of the first input.
+
+    Rows are independent except under rmse's root, so a whole column is nudged at once (its row i
+    moves only grad_ij of row i on the diagonal); under a root every element is nudged alone.
+    """
+    arrays = as_arrays(arrays)
+    loss = get(name)
+    f = losscli.get(name, **(params or {}))
+    first = loss.inputs[0].name
+    x = arrays[first]
+    steps = rel_step * np.maximum(1.0, np.abs(x))
+    masks = ([np.eye(x.size, dtype=bool)[k].reshape(x.shape) for k in range(x.size)] if loss.finish != "identity"
+             else [np.eye(x.shape[1], dtype=bool)[None, j].repeat(x.shape[0], axis=0) for j in range(x.shape[1])])
+    out = np.zeros_like(x)
+    for mask in masks:
+        h = np.where(mask, steps, 0.0)
+        up = f.grad(**{**arrays, first: x + h}, weight=weight, reduction=reduction)
+        down = f.grad(**{**arrays, first: x - h}, weight=weight, reduction=reduction)
+        out[mask] = ((up - down) / (2.0 * np.where(mask, steps, 1.0)))[mask]
+    return out
+
+
+def assert_hessian_matches_fd(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean",
+                              weight=None, rtol: float = 1e-5, atol: float = 1e-7) -> None:
+    """The analytic Hessian diagonal against central differences of the analytic gradient (away from kinks)."""
+    h = losscli.get(name, **(params or {})).hess(**as_arrays(arrays), weight=weight, reduction=reduction)
+    fd = hessian_finite_difference(name, params, arrays, reduction=reduction, weight=weight)
+    scale = max(1.0, float(np.max(np.abs(fd))))
+    np.testing.assert_allclose(h, fd, rtol=rtol, atol=atol * scale,
+                               err_msg=f"{name} {params}: Hessian vs finite differences of the gradient")
+
+
+def torch_hessian_diagonal(name: str, arrays: dict, torch_fn: Callable) -> np.ndarray:
+    """d^2 torch_fn / d x_ij^2 for every element of the first input, by autograd twice (one backward per element)."""
+    import torch
+
+    arrays = as_arrays(arrays)
+    first = get(name).inputs[0].name
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=(k == first)) for k, v in arrays.items()}
+    x = tensors[first]
+    (g,) = torch.autograd.grad(torch_fn(**tensors), x, create_graph=True)
+    out = np.zeros(x.shape)
+    for index in np.ndindex(*x.shape):
+        (row,) = torch.autograd.grad(g[index], x, retain_graph=True, allow_unused=True)
+        out[index] = 0.0 if row is None else row[index].item()
+    return out
+
+
+def assert_hessian_matches_torch(name: str, params: dict | None, arrays: dict, torch_fn: Callable, *,
+                                 reduction: str = "mean", weight=None, rtol: float = 1e-9) -> None:
+    """Our Hessian diagonal against torch autograd's second derivative of torch_fn (same reduction and weights)."""
+    h = losscli.get(name, **(params or {})).hess(**as_arrays(arrays), weight=weight, reduction=reduction)
+    assert_close(h, torch_hessian_diagonal(name, arrays, torch_fn), rtol, f"{name} {params}: Hessian vs torch autograd")

@@ -11,12 +11,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+import losscli
 from losscli import catalogue
 from losscli.catalogue import CATALOGUE
 
 from .cases import all_cases
-from .harness import (as_arrays, assert_close, assert_gradient_matches_fd, assert_merge_equals_whole,
-                      compute_arrays, finite_difference, ours, reduced_value)
+from .harness import (as_arrays, assert_close, assert_gradient_matches_fd, assert_hessian_matches_fd,
+                      assert_merge_equals_whole, compute_arrays, finite_difference, ours, reduced_value)
 
 CASES = all_cases()
 PARAMS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in sorted(CASES.items()) for case in cases]
@@ -165,3 +166,81 @@ def test_finite_differences_approximate_a_known_derivative():
     arrays = {"pred": np.array([[1.0], [3.0]]), "target": np.array([[0.0], [0.0]])}
     # d/dp mean(p^2) = p (2 rows): [1, 3]
     np.testing.assert_allclose(finite_difference("mse", {}, arrays), [[1.0], [3.0]], rtol=1e-8)
+
+
+# ----------------------------------------------------------------------------- Hessian diagonals
+
+# Every loss without a Hessian diagonal, and why. A new loss must either give ``hess`` or be listed here.
+NO_HESSIAN = {
+    "dice": "set-level: a ratio of sums over the whole set, so no row has a second derivative of its own",
+    "jaccard": "set-level: a ratio of sums over the whole set",
+    "tversky": "set-level: a ratio of sums over the whole set",
+    "focal_tversky": "set-level: a power of a ratio of sums over the whole set",
+    "cosine": "embedding loss on normalised vectors: trained by autograd frameworks, not Newton boosting; "
+              "gradient only",
+    "cosine_embedding": "embedding loss on normalised vectors: gradient only",
+    "triplet": "embedding loss on p-norm distances with a hinge: gradient only",
+    "iou": "box loss through min/max of coordinates: gradient only",
+    "giou": "box loss through min/max of coordinates: gradient only",
+    "diou": "box loss through min/max of coordinates: gradient only",
+    "ciou": "box loss with an arctan aspect term through min/max of coordinates: gradient only",
+}
+
+HESS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in sorted(CASES.items())
+        for case in cases if CATALOGUE[name].hess is not None]
+
+
+def test_every_loss_has_a_hessian_or_a_reason():
+    without = {name for name, loss in CATALOGUE.items() if loss.hess is None}
+    assert without == set(NO_HESSIAN), (f"losses without hess and not listed: {sorted(without - set(NO_HESSIAN))}; "
+                                        f"listed but have one: {sorted(set(NO_HESSIAN) - without)}")
+    for name in NO_HESSIAN:
+        with pytest.raises(losscli.UsageProblem, match=f"Loss '{name}' has no Hessian"):
+            case = CASES[name][0]
+            losscli.get(name, **case.params).hess(**as_arrays(case.make(np.random.default_rng(0), 3)))
+
+
+@pytest.mark.parametrize("name,case", HESS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_hessian_matches_finite_differences_of_the_gradient(name, case, reduction):
+    arrays = case.make(np.random.default_rng(1), 6)
+    assert_hessian_matches_fd(name, case.params, arrays, reduction=reduction, rtol=case.fd_rtol)
+
+
+@pytest.mark.parametrize("name,case", HESS)
+def test_weighted_hessian_matches_finite_differences_of_the_gradient(name, case):
+    rng = np.random.default_rng(2)
+    arrays = case.make(rng, 6)
+    assert_hessian_matches_fd(name, case.params, arrays, weight=rng.uniform(0.2, 3.0, size=6), rtol=case.fd_rtol)
+
+
+@pytest.mark.parametrize("name,case", HESS)
+def test_hessian_of_a_single_row_is_finite_and_streams(name, case):
+    arrays = as_arrays(case.make(np.random.default_rng(6), 1))
+    g, h = losscli.get(name, **case.params).grad_hess(**arrays)
+    assert np.all(np.isfinite(h)) and h.shape == g.shape == arrays[CATALOGUE[name].inputs[0].name].shape
+    arrays = as_arrays(case.make(np.random.default_rng(9), 23))
+    f = losscli.get(name, **case.params)
+    whole = f.hess(**arrays, reduction="sum")
+    from losscli.sinks import MemorySink
+
+    sink = MemorySink()
+    losscli.compute(arrays, [f], inputs={r: r for r in arrays}, grad_out=sink, hess=True, reduction="sum",
+                    batch_rows=5, block_rows=2)
+    table = sink.table()
+    streamed = np.column_stack([table.column(c).to_numpy() for c in table.column_names if c.startswith("hess[")])
+    np.testing.assert_allclose(streamed, whole.reshape(streamed.shape), rtol=1e-14, atol=1e-300)
+
+
+def test_hessian_check_catches_a_wrong_hessian(monkeypatch):
+    """The finite-difference check of the Hessian must fail on one that is off by 1% (focal, a per-element loss)
+    and on one that misses the softmax coupling (cross-entropy's p(1 - p) without its row sum of c)."""
+    for name, wrong in (("focal", lambda good: lambda *a, **k: 1.01 * good(*a, **k)),
+                        ("cross_entropy", lambda good: lambda pred, target, **k: good(pred, target, **k) + 1e-3)):
+        good = CATALOGUE[name]
+        monkeypatch.setitem(catalogue.CATALOGUE, name, dataclasses.replace(good, hess=wrong(good.hess)))
+        arrays = CASES[name][0].make(np.random.default_rng(0), 5)
+        with pytest.raises(AssertionError):
+            assert_hessian_matches_fd(name, {}, arrays)
+        monkeypatch.setitem(catalogue.CATALOGUE, name, good)
+        assert_hessian_matches_fd(name, {}, arrays)

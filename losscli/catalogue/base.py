@@ -11,6 +11,8 @@ How the engine reads a definition (``per`` is ``"element"`` or ``"row"``)::
     values  v = loss.value(**inputs, **params)   # (n, c) per element or (n,) per row
     grads   g = loss.grad(**inputs, **params)    # shape of the first input:
                                                   # d(sum_j v_ij)/d first_input_ij
+    hess    h = loss.hess(**inputs, **params)    # optional, shape of the first input:
+                                                  # d^2(sum_j v_ij)/d first_input_ij^2, the diagonal
     norm    d = loss.norm(**inputs, **params)    # (n,) per-row denominators, optional
     mean reduction = sum_i w_i sum_j v_ij / sum_i w_i d_i
     sum reduction  = sum_i w_i sum_j v_ij
@@ -29,6 +31,12 @@ give per-row sufficient statistics that add up over rows, batches and groups::
     grads  g = loss.grad(**inputs, totals=t, **params)          # shape of first input; t is the
                                                                  # (k,) totals, or (n, k): each row's
                                                                  # own group's totals
+
+``hess`` is the diagonal of each row's Hessian (per element for elementwise losses, where it is
+the whole Hessian; the diagonal of the row's K x K block for per-row losses such as softmax
+cross-entropy). Where the second derivative does not exist (a kink, the tip of a square root) 0
+is given, as the gradient takes the zero subgradient there; a piecewise-linear loss (mae,
+quantile, hinge) therefore has a Hessian of 0 everywhere. Losses without one leave it None.
 
 A definition may also give ``value_and_grad``, returning both at once, when they share work
 (a sigmoid, a softmax); the engine then calls it instead of the two when a gradient is asked for.
@@ -248,6 +256,7 @@ class Loss:
     value: Callable[..., Any]
     grad: Callable[..., np.ndarray]
     explain: Explain
+    hess: Callable[..., np.ndarray] | None = None
     params: tuple[Param, ...] = ()
     per: str = "element"  # "element", "row" or "set"
     norm: Callable[..., np.ndarray] | None = None

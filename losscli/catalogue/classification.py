@@ -59,6 +59,24 @@ def bce_grad(pred, target, *, compat="torch"):
     return np.where(inside, (p - target) / (p * (1.0 - p)), 0.0)
 
 
+def _bce_curvature(p, y):
+    # y/p^2 + (1 - y)/(1 - p)^2 over the common denominator, as a sum of two non-negative terms
+    return (y * (1.0 - p) ** 2 + (1.0 - y) * p * p) / (p * (1.0 - p)) ** 2
+
+
+def bce_hess(pred, target, *, compat="torch"):
+    if compat == "torch":
+        # the slope of torch's backward formula (the gradient above): where its guard holds p (1 - p) at
+        # 1e-12 the formula is (p - y) / 1e-12, whose slope is 1 / 1e-12. (torch's own double backward
+        # divides by (p (1 - p) + 1e-12)^2 instead; the two agree wherever p (1 - p) >> 1e-12.)
+        guarded = pred * (1.0 - pred) < TORCH_GRAD_EPSILON
+        p = np.where(guarded, 0.5, pred)
+        return np.where(guarded, 1.0 / TORCH_GRAD_EPSILON, _bce_curvature(p, target))
+    eps = KERAS_EPSILON if compat == "keras" else SKLEARN_EPSILON
+    inside = (pred >= eps) & (pred <= 1.0 - eps)
+    return np.where(inside, _bce_curvature(np.clip(pred, eps, 1.0 - eps), target), 0.0)
+
+
 def _logit_parts(x):
     """softplus(-|x|) = log1p(exp(-|x|)), sigmoid(x) and sigmoid(-x), all from one exp.
 
@@ -90,6 +108,12 @@ def bce_logits_value_and_grad(pred, target, *, pos_weight=1.0):
 
 def bce_logits_grad(pred, target, *, pos_weight=1.0):
     return bce_logits_value_and_grad(pred, target, pos_weight=pos_weight)[1]
+
+
+def bce_logits_hess(pred, target, *, pos_weight=1.0):
+    # d/dx of (1 - y) s(x) - w y s(-x) = s(x) s(-x) ((1 - y) + w y)
+    _, p, p_neg = _logit_parts(pred)
+    return p * p_neg * ((1.0 - target) + pos_weight * target)
 
 
 def _alpha_t(target, alpha, compat="torch"):
@@ -132,6 +156,25 @@ def focal_grad(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
     return focal_value_and_grad(pred, target, gamma=gamma, alpha=alpha, compat=compat)[1]
 
 
+def focal_hess(pred, target, *, gamma=2.0, alpha=0.25, compat="torch"):
+    """alpha_t q^gamma [gamma (gamma-1) r^2 ce + gamma r (1 - 2p) ce + 2 gamma r (p - y) + p (1 - p)].
+
+    The second derivative of alpha_t q^gamma ce, with q = 1 - p_t, written through r = q'/q =
+    (1 - 2y) p (1 - p) / q, which lies in [-1, 1] because q >= min(p, 1 - p). So no negative power
+    of q is formed: where q -> 0 (a saturated correct prediction) the terms go to 0 for every
+    gamma > 0 instead of becoming inf * 0. For gamma < 1 near q = 0 and for confident mistakes the
+    Hessian can be negative: the focal loss is not convex in the logit.
+    """
+    softplus, p, p_neg = _logit_parts(pred)
+    q = p * (1.0 - target) + p_neg * target
+    ce = _bce_of_logits(pred, target, softplus, 1.0)
+    curvature = p * p_neg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(q > 0, (1.0 - 2.0 * target) * curvature / np.where(q > 0, q, 1.0), 0.0)
+    inner = gamma * r * ((gamma - 1.0) * r * ce + (p_neg - p) * ce + 2.0 * (p - target)) + curvature
+    return _alpha_t(target, alpha, compat) * q**gamma * inner
+
+
 def varifocal(pred, target, *, alpha=0.75, gamma=2.0):
     """w BCE(x, q) with w = alpha sigmoid(x)^gamma where q = 0, and w = q where q > 0.
 
@@ -155,10 +198,22 @@ def varifocal_grad(pred, target, *, alpha=0.75, gamma=2.0):
     return weight_slope * bce_logits(pred, target) + weight * (sigmoid(pred) - target)
 
 
+def varifocal_hess(pred, target, *, alpha=0.75, gamma=2.0):
+    # (w ce)'' = w'' ce + 2 w' ce' + w ce''; for negatives w = alpha s(x)^gamma, w' = gamma w s(-x),
+    # w'' = gamma w s(-x) (gamma s(-x) - s(x)); for positives w = q is constant
+    positive = target > 0
+    _, p, p_neg = _logit_parts(pred)
+    weight = _varifocal_weight(pred, target, alpha, gamma)
+    weight_slope = np.where(positive, 0.0, gamma * weight * p_neg)
+    weight_curvature = np.where(positive, 0.0, weight_slope * (gamma * p_neg - p))
+    return weight_curvature * bce_logits(pred, target) + 2.0 * weight_slope * (p - target) + weight * p * p_neg
+
+
 BCE = Loss(
     name="bce", family="classification", summary="Binary cross-entropy on probabilities.",
     formula="-(y log p + (1 - y) log(1 - p))",
     inputs=(PROBS, LABELS), value=bce, grad=bce_grad,
+    hess=bce_hess,
     params=(Param("compat", "torch", "whose guard against log(0) to reproduce: torch floors each log at -100, "
                   "keras clips p to [1e-7, 1 - 1e-7], sklearn clips p to [eps, 1 - eps] with float64 eps",
                   kind=str, choices=("torch", "keras", "sklearn")),),
@@ -180,6 +235,7 @@ BCE_LOGITS = Loss(
     name="bce_logits", family="classification", summary="Binary cross-entropy on logits (sigmoid built in).",
     formula="-(w y log s(x) + (1 - y) log(1 - s(x))), s = sigmoid",
     inputs=(LOGITS, LABELS), value=bce_logits, grad=bce_logits_grad, value_and_grad=bce_logits_value_and_grad,
+    hess=bce_logits_hess,
     params=(Param("pos_weight", 1.0, "weight of the positive term, for imbalanced labels (negatives/positives is a "
                   "common choice)", low=0.0),),
     explain=Explain(
@@ -196,6 +252,7 @@ FOCAL = Loss(
     name="focal", family="classification", summary="Sigmoid focal loss: BCE down-weighted on easy examples.",
     formula="alpha_t (1 - p_t)^gamma BCE(x, y), p = sigmoid(x)",
     inputs=(LOGITS, LABELS), value=focal, grad=focal_grad, value_and_grad=focal_value_and_grad,
+    hess=focal_hess,
     params=(
         Param("gamma", 2.0, "focusing strength: how fast easy examples (p_t near 1) are down-weighted", low=0.0),
         Param("alpha", 0.25, "weight of positives (1 - alpha for negatives); a negative value turns the weighting off",
@@ -223,6 +280,7 @@ VARIFOCAL = Loss(
     name="varifocal", family="classification", summary="Varifocal loss: IoU-aware BCE for dense detectors.",
     formula="w BCE(x, q), w = q if q > 0 else alpha sigmoid(x)^gamma",
     inputs=(LOGITS, SCORES), value=varifocal, grad=varifocal_grad,
+    hess=varifocal_hess,
     params=(
         Param("alpha", 0.75, "weight of the negatives' focal term", low=0.0),
         Param("gamma", 2.0, "focusing strength on negatives", low=0.0),

@@ -41,6 +41,12 @@ def dfl_grad(pred, target):
     return g
 
 
+def dfl_hess(pred, target):
+    # a cross-entropy with the two-hot target (wl, wr), wl + wr = 1: the diagonal is p_j (1 - p_j)
+    logp = log_softmax(pred)
+    return np.exp(logp) * -np.expm1(logp)
+
+
 def dfl_check(pred, target):
     if pred.shape[1] < 2:
         raise InputDataError(f"dfl needs K >= 2 bin columns in pred (Ultralytics uses reg_max=16); got {pred.shape[1]}.")
@@ -52,6 +58,7 @@ DFL = Loss(
     summary="Distribution Focal Loss: cross-entropy to the two bins around a continuous target (GFL, YOLOv8).",
     formula="wl CE(x, floor t) + wr CE(x, floor t + 1), t clamped to [0, K - 1.01], wl = floor t + 1 - t, wr = 1 - wl",
     inputs=(BIN_LOGITS, BIN_TARGET), value=dfl, grad=dfl_grad, check=dfl_check,
+    hess=dfl_hess,
     explain=Explain(
         inputs="pred holds K >= 2 bin logits per row (one row per box side: Ultralytics' (n*4, reg_max) view). "
                "target is one column, the distance in bin units; it is clamped silently to [0, K - 1.01] as "

@@ -175,6 +175,12 @@ def contrastive_grad(pred, target, *, margin=1.0):
     return 2.0 * y * d - 2.0 * (1.0 - y) * np.maximum(margin - d, 0.0)
 
 
+def contrastive_hess(pred, target, *, margin=1.0):
+    # 2 y + 2 (1 - y) where d < margin; at d = margin the flat side (0) is taken, as the gradient is 0 there
+    d, y = pred, target
+    return 2.0 * y + 2.0 * (1.0 - y) * (margin - d > 0.0)
+
+
 # ----------------------------------------------------------------------------- definitions
 
 COSINE = Loss(
@@ -247,6 +253,7 @@ CONTRASTIVE = Loss(
     name="contrastive", family="embedding", summary="Contrastive loss on a distance column: pull similar pairs, push dissimilar ones past a margin.",
     formula="y d^2 + (1 - y) max(0, margin - d)^2",
     inputs=(DISTANCE, PAIR_TARGET), value=contrastive, grad=contrastive_grad, per="row",
+    hess=contrastive_hess,
     params=(Param("margin", 1.0, "distance beyond which dissimilar pairs cost nothing", low=0.0),),
     explain=Explain(
         inputs="pred is one column of distances d >= 0 between the two embeddings of a pair; target is 1 for similar "

@@ -34,6 +34,11 @@ def hinge_grad(pred, target, *, margin=1.0):
     return np.where(margin - y * pred > 0, -y, 0.0)
 
 
+def hinge_hess(pred, target, *, margin=1.0):
+    # piecewise linear: 0 wherever the second derivative exists, and 0 taken at the kink
+    return np.zeros(np.broadcast_shapes(pred.shape, target.shape))
+
+
 def squared_hinge(pred, target, *, margin=1.0):
     """max(0, margin - y s)^2."""
     return hinge(pred, target, margin=margin) ** 2
@@ -41,6 +46,11 @@ def squared_hinge(pred, target, *, margin=1.0):
 
 def squared_hinge_grad(pred, target, *, margin=1.0):
     return -2.0 * signed(target) * hinge(pred, target, margin=margin)
+
+
+def squared_hinge_hess(pred, target, *, margin=1.0):
+    # 2 y^2 = 2 where the margin is violated; at the kink the flat side (0) is taken, as the gradient is 0 there
+    return np.where(margin - signed(target) * pred > 0, 2.0, 0.0)
 
 
 def soft_margin(pred, target):
@@ -53,6 +63,11 @@ def soft_margin_grad(pred, target):
     return -y * sigmoid(-y * pred)
 
 
+def soft_margin_hess(pred, target):
+    ys = signed(target) * pred
+    return sigmoid(ys) * sigmoid(-ys)
+
+
 _INPUTS = ("pred holds raw scores (an SVM's decision values or logits); target holds labels -1/1, or 0/1 with 0 "
            "read as -1 (Keras converts 0/1 labels the same way). One label column per score column.")
 MARGIN = Param("margin", 1.0, "the score margin y s must exceed before the loss is 0", low=0.0)
@@ -61,6 +76,7 @@ HINGE = Loss(
     name="hinge", family="margin", summary="Hinge loss of support vector machines.",
     formula="max(0, margin - y s), y in {-1, 1}",
     inputs=(SCORES, LABELS), value=hinge, grad=hinge_grad, params=(MARGIN,), check=mixed_zero_and_minus_one,
+    hess=hinge_hess,
     explain=Explain(
         inputs=_INPUTS,
         gradient="-y where the margin is violated (y s < margin), 0 elsewhere, including at the kink.",
@@ -75,6 +91,7 @@ SQUARED_HINGE = Loss(
     name="squared_hinge", family="margin", summary="Squared hinge loss (L2-SVM).",
     formula="max(0, margin - y s)^2, y in {-1, 1}",
     inputs=(SCORES, LABELS), value=squared_hinge, grad=squared_hinge_grad, params=(MARGIN,),
+    hess=squared_hinge_hess,
     check=mixed_zero_and_minus_one,
     explain=Explain(
         inputs=_INPUTS,
@@ -90,6 +107,7 @@ SOFT_MARGIN = Loss(
     name="soft_margin", family="margin", summary="Soft-margin (logistic) loss on -1/1 labels.",
     formula="log(1 + exp(-y s)), y in {-1, 1}",
     inputs=(SCORES, LABELS), value=soft_margin, grad=soft_margin_grad, check=mixed_zero_and_minus_one,
+    hess=soft_margin_hess,
     explain=Explain(
         inputs=_INPUTS,
         gradient="-y sigmoid(-y s).",

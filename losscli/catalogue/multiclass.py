@@ -169,6 +169,30 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
         return np.where(c == 0, 0.0, -c / pred)
 
 
+def _softmax_curvature(logp: np.ndarray) -> np.ndarray:
+    """p (1 - p) from log-probabilities, with 1 - p as -expm1(log p) so it keeps its digits when p ~ 1."""
+    return np.exp(logp) * -np.expm1(logp)
+
+
+def cross_entropy_hess(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
+                       compat="torch"):
+    c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
+    if from_logits:
+        # the row's Hessian is (sum c)(diag p - p p^T); its diagonal is (sum c) p_j (1 - p_j)
+        return c.sum(axis=1, keepdims=True) * _softmax_curvature(log_softmax(pred))
+    if compat == "keras":
+        # with a = d loss/d q (0 where clipped) the gradient is (a_j - A)/s, A = sum_k a_k q_k = -sum c over
+        # unclipped classes (constant between clip points); its slope in p_j is
+        # (c_j (1 - q_j) / q_j^2 [unclipped] - a_j + A) / s^2
+        q, s, r = _keras_probs(pred)
+        inside = (q >= _KERAS_EPS) & (q <= 1.0 - _KERAS_EPS)
+        a = np.where(inside, -c / r, 0.0)
+        total = (a * q).sum(axis=1, keepdims=True)
+        return (np.where(inside, c * (1.0 - q) / (r * r), 0.0) - a + total) / (s * s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c == 0, 0.0, c / (pred * pred))
+
+
 def cross_entropy_norm(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
                        compat="torch"):
     return _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)[1]
@@ -220,6 +244,11 @@ def nll_norm(pred, target, *, weight=None, ignore_index=-100):
     return _nll_parts(pred, target, weight, ignore_index)[1]
 
 
+def linear_hess(pred, target, **_):
+    """0: the loss is linear in pred (nll in the log-probabilities, multi_margin with p=1 between its kinks)."""
+    return np.zeros_like(pred)
+
+
 def nll_check(pred, target, *, weight=None, ignore_index=-100):
     return _check_classes(pred, target, ignore_index=ignore_index, weight=weight, columns="log-probability",
                           need_two=False)
@@ -237,6 +266,11 @@ def kl_div(pred, target):
 def kl_div_grad(pred, target):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(target == 0, 0.0, -target / pred)
+
+
+def kl_div_hess(pred, target):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(target == 0, 0.0, target / (pred * pred))
 
 
 def kl_div_check(pred, target):
@@ -274,6 +308,17 @@ def multi_margin_grad(pred, target, *, p=1, margin=1.0, weight=None):
     return g * (_class_weights(weight, k)[idx] / k)[:, None]
 
 
+def multi_margin_hess(pred, target, *, p=1, margin=1.0, weight=None):
+    if p == 1:
+        return linear_hess(pred, target)
+    # p = 2: each active hinge h_j^2 adds 2 to x_j's and to x_y's second derivative (0 at the hinge, as the gradient)
+    n, k = pred.shape
+    idx, h = _margins(pred, target, margin)
+    curvature = np.where(h > 0, 2.0, 0.0)
+    curvature[np.arange(n), idx] = curvature.sum(axis=1)
+    return curvature * (_class_weights(weight, k)[idx] / k)[:, None]
+
+
 def multi_margin_check(pred, target, *, p=1, margin=1.0, weight=None):
     return _check_classes(pred, target, weight=weight, columns="score")
 
@@ -296,6 +341,15 @@ def poly1_grad(pred, target, *, epsilon=1.0):
     return -t + t.sum(axis=1, keepdims=True) * p - epsilon * p * (t - pt)
 
 
+def poly1_hess(pred, target, *, epsilon=1.0):
+    # CE part (sum t) p_j (1 - p_j); d^2 p_t/dx_j^2 = p_j (t_j - p_t)(1 - 2 p_j)
+    t = _soft_target(pred, target)
+    logp = log_softmax(pred)
+    p = np.exp(logp)
+    pt = (t * p).sum(axis=1, keepdims=True)
+    return t.sum(axis=1, keepdims=True) * _softmax_curvature(logp) - epsilon * p * (t - pt) * (1.0 - 2.0 * p)
+
+
 def poly1_check(pred, target, *, epsilon=1.0):
     return _check_classes(pred, target, columns="logit")
 
@@ -316,16 +370,50 @@ def focal_ce(pred, target, *, gamma=2.0, alpha=None):
     return -(t * q**gamma * logp).sum(axis=1)
 
 
+def _focal_logp_slope(t, logp, q, p, gamma):
+    """d loss / d logp_k = t_k phi'(logp_k), phi(l) = -(1 - e^l)^gamma l."""
+    # phi' = gamma (1 - p)^(gamma - 1) p logp - (1 - p)^gamma. At q = 0 the first term tends to 0
+    # (logp ~ -q), but q^(gamma - 1) is inf for gamma < 1: take the limit.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * p * logp, 0.0) if gamma != 0 else 0.0
+    return t * (first - q**gamma)
+
+
 def focal_ce_grad(pred, target, *, gamma=2.0, alpha=None):
     t, logp, q = _focal_parts(pred, target, alpha)
     p = np.exp(logp)
-    # d/dlogp_k of -(1 - p_k)^gamma logp_k = gamma (1 - p_k)^(gamma - 1) p_k logp_k - (1 - p_k)^gamma.
-    # At q = 0 the first term tends to 0 (logp ~ -q), but q^(gamma - 1) is inf for gamma < 1: take the limit.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * p * logp, 0.0) if gamma != 0 else 0.0
-    g = t * (first - q**gamma)
+    g = _focal_logp_slope(t, logp, q, p, gamma)
     # through log-softmax: d logp_k / dx_j = delta_kj - p_j
     return g - p * g.sum(axis=1, keepdims=True)
+
+
+def focal_ce_hess(pred, target, *, gamma=2.0, alpha=None):
+    """sum_k t_k phi''(logp_k) (delta_kj - p_j)^2 - p_j (1 - p_j) sum_k t_k phi'(logp_k).
+
+    phi'' = gamma q^(gamma-2) p (q logp + 2q - (gamma-1) p logp) with q = 1 - p has a negative power
+    of q, infinite as p_k -> 1. Only the most probable class can have q < 1/2, and for it every
+    factor (delta_kj - p_j)^2 is at most q^2 (p_j <= 1 - p_k = q), so its term is taken as
+    psi_k ((delta_kj - p_j)/q_k)^2 with psi = phi'' q^2 and a ratio in [-1, 1]: finite for logits
+    of any size. The other classes have q >= 1/2, where phi'' itself is safe.
+    """
+    t, logp, q = _focal_parts(pred, target, alpha)
+    p = np.exp(logp)
+    n = pred.shape[0]
+    rows = np.arange(n)
+    top = np.argmax(logp, axis=1)
+    psi = gamma * q**gamma * p * (q * logp + 2.0 * q - (gamma - 1.0) * p * logp)
+    dominant = np.zeros(pred.shape, dtype=bool)
+    dominant[rows, top] = True
+    # the other classes: sum_k c_k (delta_kj - p_j)^2 = c_j (1 - 2 p_j) + p_j^2 sum_k c_k
+    c = np.where(dominant, 0.0, t * psi / np.where(dominant, 1.0, q * q))
+    curvature = c * (1.0 - 2.0 * p) + p * p * c.sum(axis=1, keepdims=True)
+    q_top = q[rows, top][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(q_top > 0, p / np.where(q_top > 0, q_top, 1.0), 0.0)
+    ratio[rows, top] = 1.0  # (1 - p_top) / q_top
+    curvature += (t[rows, top] * psi[rows, top])[:, None] * ratio * ratio
+    slope = _focal_logp_slope(t, logp, q, p, gamma).sum(axis=1, keepdims=True)
+    return curvature - p * q * slope
 
 
 def focal_ce_check(pred, target, *, gamma=2.0, alpha=None):
@@ -360,6 +448,11 @@ def brier_grad(pred, target, *, scale_by_half="auto"):
     return 2.0 * scale * r
 
 
+def brier_hess(pred, target, *, scale_by_half="auto"):
+    r, scale = _brier_parts(pred, target, scale_by_half)
+    return np.full(r.shape, 2.0 * scale)
+
+
 def brier_check(pred, target, *, scale_by_half="auto"):
     if pred.shape[1] == 1:
         bad = (target != 0) & (target != 1)
@@ -390,6 +483,14 @@ def js_div_grad(pred, target):
         return np.where(m > 0, 0.5 * np.log(np.where(m > 0, pred / m, 1.0)), 0.5 * np.log(2.0))
 
 
+def js_div_hess(pred, target):
+    # d/dp of 1/2 log(p / m) = 1/2 (1/p - 1/(p + q)) = q / (2 p (p + q)); 0 where p = q = 0 (the limit along q = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive = pred > 0
+        p = np.where(positive, pred, 1.0)
+        return np.where(positive, target / (2.0 * p * (p + target)), 0.0)
+
+
 def js_div_check(pred, target):
     return _zero_where_target(pred, target, "Jensen-Shannon")
 
@@ -407,6 +508,19 @@ def hellinger_grad(pred, target):
         ratio = np.where(pred > 0, np.sqrt(target / np.where(pred > 0, pred, 1.0)), 0.0)
         # at H = 0 (p = q) the square root has no derivative; report the zero subgradient as rmse does
         return np.where(h[:, None] > 0, (1.0 - ratio) / (4.0 * h[:, None]), 0.0)
+
+
+def hellinger_hess(pred, target):
+    # H = sqrt(D), D = 1/2 sum (sqrt p - sqrt q)^2: H'' = D''/(2H) - D'^2/(4H^3) with D' = (1 - sqrt(q/p))/2 and
+    # D'' = sqrt(q) / (4 p^(3/2)); at H = 0 the root has no second derivative and 0 is reported, as for its gradient
+    h = hellinger(pred, target)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive = pred > 0
+        p = np.where(positive, pred, 1.0)
+        ratio = np.where(positive, np.sqrt(target / p), 0.0)
+        d2 = np.where(positive, ratio / (4.0 * p), 0.0)
+        safe = np.where(h > 0, h, 1.0)
+        return np.where(h > 0, d2 / (2.0 * safe) - (1.0 - ratio) ** 2 / (16.0 * safe**3), 0.0)
 
 
 def hellinger_check(pred, target):
@@ -427,6 +541,7 @@ CROSS_ENTROPY = Loss(
     summary="Softmax cross-entropy on logits (or on probabilities), as torch CrossEntropyLoss.",
     formula="-sum_k c_k log softmax(x)_k, c = (1-eps) w_y e_y + eps w / K; mean divides by sum w_y",
     inputs=(CE_PRED, CLASS_TARGET), value=cross_entropy, grad=cross_entropy_grad, norm=cross_entropy_norm,
+    hess=cross_entropy_hess,
     check=cross_entropy_check,
     params=(
         Param("label_smoothing", 0.0, "mix the target with the uniform distribution: t (1 - eps) + eps / K",
@@ -464,6 +579,7 @@ NLL = Loss(
     summary="Negative log-likelihood of log-probabilities, as torch NLLLoss.",
     formula="-w_y logp_y; mean divides by sum w_y over rows not ignored",
     inputs=(LOGPROB, INDEX_TARGET), value=nll, grad=nll_grad, norm=nll_norm, check=nll_check,
+    hess=linear_hess,
     params=(_WEIGHT, _IGNORE),
     explain=Explain(
         inputs="pred holds K columns of log-probabilities (<= 0, e.g. log_softmax output); target is one column "
@@ -481,6 +597,7 @@ KL_DIV = Loss(
     summary="Kullback-Leibler divergence KL(target || pred) per row, torch KLDivLoss batchmean.",
     formula="sum_k t_k (log t_k - log p_k), 0 log 0 = 0",
     inputs=(PROBS, DIST_TARGET), value=kl_div, grad=kl_div_grad, check=kl_div_check,
+    hess=kl_div_hess,
     explain=Explain(
         inputs="pred and target are K columns of probabilities each (rows should sum to 1; not enforced). "
                "torch's F.kl_div takes log p; give us p itself.",
@@ -500,6 +617,7 @@ MULTI_MARGIN = Loss(
     summary="Multi-class hinge loss, as torch MultiMarginLoss.",
     formula="sum_{j != y} w_y max(0, margin - x_y + x_j)^p / K",
     inputs=(SCORES, INDEX_TARGET), value=multi_margin, grad=multi_margin_grad, check=multi_margin_check,
+    hess=multi_margin_hess,
     params=(
         Param("p", 1, "power of the hinge: 1 or 2", kind=int, low=1, high=2),
         Param("margin", 1.0, "how far the target score must lead every other score"),
@@ -522,6 +640,7 @@ POLY1 = Loss(
     summary="Poly-1 loss: cross-entropy plus epsilon (1 - p_t).",
     formula="-sum_k t_k log p_k + epsilon (1 - sum_k t_k p_k), p = softmax(x)",
     inputs=(LOGITS, CLASS_TARGET), value=poly1, grad=poly1_grad, check=poly1_check,
+    hess=poly1_hess,
     params=(Param("epsilon", 1.0, "weight of the first polynomial term (1 - p_t); >= -1 keeps the loss >= 0",
                   low=-1.0),),
     explain=Explain(
@@ -541,6 +660,7 @@ FOCAL_CE = Loss(
     summary="Softmax focal loss: cross-entropy down-weighted on well-classified classes.",
     formula="-sum_k alpha_k (1 - p_k)^gamma t_k log p_k, p = softmax(x)",
     inputs=(LOGITS, CLASS_TARGET), value=focal_ce, grad=focal_ce_grad, check=focal_ce_check,
+    hess=focal_ce_hess,
     params=(
         Param("gamma", 2.0, "focusing exponent; 0 gives cross-entropy", low=0.0),
         Param("alpha", None, "per-class weights, one per pred column (e.g. alpha=0.25;0.75), default none",
@@ -567,6 +687,7 @@ BRIER = Loss(
                       hint="The Brier score wants probabilities; apply sigmoid/softmax to logits first."),
             target_role("0/1 labels (one pred column), or class indices / K probability columns", width="1|pred")),
     value=brier, grad=brier_grad, check=brier_check,
+    hess=brier_hess,
     params=(Param("scale_by_half", "auto", "auto (halve for binary data, as sklearn), true or false", kind=str,
                   choices=("auto", "true", "false")),),
     explain=Explain(
@@ -587,6 +708,7 @@ JS_DIV = Loss(
     summary="Jensen-Shannon divergence between the pred and target distributions (natural log).",
     formula="1/2 sum p log(p/m) + 1/2 sum q log(q/m), m = (p + q)/2",
     inputs=(PROBS, DIST_TARGET), value=js_div, grad=js_div_grad, check=js_div_check,
+    hess=js_div_hess,
     explain=Explain(
         inputs="pred and target are K columns of probabilities each; 0 log 0 = 0.",
         gradient="1/2 log(p_k / m_k); 1/2 log 2 where p_k = q_k = 0. Where p_k = 0 < q_k the derivative is -inf: "
@@ -605,6 +727,7 @@ HELLINGER = Loss(
     summary="Hellinger distance between the pred and target distributions, in [0, 1].",
     formula="sqrt(1/2 sum_k (sqrt p_k - sqrt q_k)^2)",
     inputs=(PROBS, DIST_TARGET), value=hellinger, grad=hellinger_grad, check=hellinger_check,
+    hess=hellinger_hess,
     explain=Explain(
         inputs="pred and target are K columns of probabilities each. Normalised with the 1/2 inside the root, so "
                "the distance is 1 for distributions with disjoint support.",

@@ -25,6 +25,15 @@ def squared_error_value_and_grad(pred, target):
     return r * r, 2.0 * r
 
 
+def squared_error_hess(pred, target):
+    return np.full(np.broadcast_shapes(pred.shape, target.shape), 2.0)
+
+
+def piecewise_linear_hess(pred, *others, **params):
+    """0: the second derivative of a piecewise-linear loss wherever it exists, and the value taken at its kinks."""
+    return np.zeros(np.broadcast_shapes(pred.shape, *(o.shape for o in others)))
+
+
 def absolute_error(pred, target):
     """|p - y|, as torch L1Loss elementwise."""
     return np.abs(pred - target)
@@ -45,6 +54,11 @@ def huber_grad(pred, target, *, delta=1.0):
     return np.clip(pred - target, -delta, delta)
 
 
+def huber_hess(pred, target, *, delta=1.0):
+    # 1 on the quadratic part; at |r| = delta, where it jumps to 0, the quadratic side is taken (as the value does)
+    return np.where(np.abs(pred - target) <= delta, 1.0, 0.0)
+
+
 def smooth_l1(pred, target, *, beta=1.0):
     """0.5 r^2 / beta where |r| < beta, else |r| - 0.5 beta; torch SmoothL1Loss (beta 0 is L1)."""
     a = np.abs(pred - target)
@@ -58,6 +72,12 @@ def smooth_l1_grad(pred, target, *, beta=1.0):
     if beta == 0.0:
         return np.sign(r)
     return np.where(np.abs(r) < beta, r / beta, np.sign(r))
+
+
+def smooth_l1_hess(pred, target, *, beta=1.0):
+    if beta == 0.0:
+        return piecewise_linear_hess(pred, target)
+    return np.where(np.abs(pred - target) < beta, 1.0 / beta, 0.0)
 
 
 def log_cosh(pred, target):
@@ -77,6 +97,12 @@ def log_cosh(pred, target):
 
 def log_cosh_grad(pred, target):
     return np.tanh(pred - target)
+
+
+def log_cosh_hess(pred, target):
+    """sech^2(r) = 4 e / (1 + e)^2 with e = exp(-2|r|): no overflow, and no 1 - tanh^2 cancelling to 0 for |r| > 19."""
+    e = np.exp(-2.0 * np.abs(pred - target))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def _levels(q) -> np.ndarray:
@@ -133,6 +159,10 @@ def squared_log_error_grad(pred, target):
     return 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
 
 
+def squared_log_error_hess(pred, target):
+    return 2.0 * (1.0 - (np.log1p(pred) - np.log1p(target))) / (1.0 + pred) ** 2
+
+
 EPS64 = np.finfo(np.float64).eps
 
 
@@ -163,6 +193,17 @@ def symmetric_percentage_error_grad(pred, target):
     return np.where(both_zero, 0.0, g)
 
 
+def symmetric_percentage_error_hess(pred, target):
+    # d/dp of the gradient away from the kinks: -4 sign(p - y) sign(p) / d^2 + 4 |p - y| sign(p)^2 / d^3,
+    # with the same sign(0) = 0 conventions, and 0 where y = p = 0
+    d = np.abs(target) + np.abs(pred)
+    both_zero = d == 0.0
+    safe = np.where(both_zero, 1.0, d)
+    s, t = np.sign(pred - target), np.sign(pred)
+    h = -4.0 * s * t / (safe * safe) + 4.0 * np.abs(pred - target) * t * t / safe**3
+    return np.where(both_zero, 0.0, h)
+
+
 def _stirling(target):
     # torch PoissonNLLLoss(full=True): y log y - y + 0.5 log(2 pi y), added only where y > 1
     big = target > 1.0
@@ -185,6 +226,12 @@ def poisson_nll_grad(pred, target, *, log_input=True, full=False, eps=1e-8):
     return 1.0 - target / (pred + eps)
 
 
+def poisson_nll_hess(pred, target, *, log_input=True, full=False, eps=1e-8):
+    if log_input:
+        return np.exp(pred) + np.zeros_like(target)
+    return target / (pred + eps) ** 2
+
+
 def poisson_check(pred, target, *, log_input=True, full=False, eps=1e-8):
     if log_input:
         return []
@@ -202,6 +249,10 @@ def gaussian_nll(pred, target, var, *, full=False, eps=1e-6):
 
 def gaussian_nll_grad(pred, target, var, *, full=False, eps=1e-6):
     return (pred - target) / np.maximum(var, eps) + np.zeros_like(pred)
+
+
+def gaussian_nll_hess(pred, target, var, *, full=False, eps=1e-6):
+    return 1.0 / np.maximum(var, eps) + np.zeros_like(pred)
 
 
 class _PowerParam(Param):
@@ -238,6 +289,13 @@ def tweedie_grad(pred, target, *, power=1.5):
     return 2.0 * (pred - target) * pred ** (-power)
 
 
+def tweedie_hess(pred, target, *, power=1.5):
+    # d/dmu of 2 (mu - y) mu^(-p) = 2 mu^(-p-1) ((1 - p) mu + p y)
+    if power == 0.0:
+        return squared_error_hess(pred, target)
+    return 2.0 * pred ** (-power - 1.0) * ((1.0 - power) * pred + power * target)
+
+
 def tweedie_check(pred, target, *, power=1.5):
     problems = []
     if power != 0.0:
@@ -255,6 +313,7 @@ MSE = Loss(
     name="mse", family="regression", summary="Mean squared error.",
     formula="mean (p - y)^2",
     inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad, value_and_grad=squared_error_value_and_grad,
+    hess=squared_error_hess,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="2 (p - y) per element, divided by the number of elements for the mean.",
@@ -269,6 +328,7 @@ RMSE = Loss(
     name="rmse", family="regression", summary="Root mean squared error.",
     formula="sqrt(mean (p - y)^2)",
     inputs=(PRED, TARGET), value=squared_error, grad=squared_error_grad, value_and_grad=squared_error_value_and_grad,
+    hess=squared_error_hess,
     finish="sqrt",
     explain=Explain(
         inputs=_RESIDUAL,
@@ -284,6 +344,7 @@ MAE = Loss(
     name="mae", family="regression", summary="Mean absolute error (L1).",
     formula="mean |p - y|",
     inputs=(PRED, TARGET), value=absolute_error, grad=absolute_error_grad,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="sign(p - y) per element, 0 where p = y (the subgradient torch uses).",
@@ -298,6 +359,7 @@ HUBER = Loss(
     name="huber", family="regression", summary="Huber loss: quadratic near zero, linear beyond delta.",
     formula="0.5 r^2 if |r| <= delta else delta (|r| - delta/2)",
     inputs=(PRED, TARGET), value=huber, grad=huber_grad,
+    hess=huber_hess,
     params=(Param("delta", 1.0, "where the quadratic part ends and the linear part begins", low=0.0, low_open=True),),
     explain=Explain(
         inputs=_RESIDUAL,
@@ -313,6 +375,7 @@ SMOOTH_L1 = Loss(
     name="smooth_l1", family="regression", summary="Smooth L1: Huber divided by beta (Fast R-CNN's box loss).",
     formula="0.5 r^2 / beta if |r| < beta else |r| - beta/2",
     inputs=(PRED, TARGET), value=smooth_l1, grad=smooth_l1_grad,
+    hess=smooth_l1_hess,
     params=(Param("beta", 1.0, "where the quadratic part ends; 0 gives plain L1", low=0.0),),
     explain=Explain(
         inputs=_RESIDUAL,
@@ -328,6 +391,7 @@ LOG_COSH = Loss(
     name="log_cosh", family="regression", summary="Log-cosh: smooth everywhere, ~r^2/2 near 0 and ~|r| - log 2 far out.",
     formula="log(cosh(p - y))",
     inputs=(PRED, TARGET), value=log_cosh, grad=log_cosh_grad,
+    hess=log_cosh_hess,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="tanh(p - y): bounded by 1 like huber, but smooth.",
@@ -342,6 +406,7 @@ QUANTILE = Loss(
     name="quantile", family="regression", summary="Pinball (quantile) loss at level q.",
     formula="q max(y - p, 0) + (1 - q) max(p - y, 0), averaged over levels and rows",
     value=pinball, grad=pinball_grad,
+    hess=piecewise_linear_hess,
     params=(Param("q", (0.5,), "the quantile level(s) the prediction should estimate; several levels "
                   "(q=0.1;0.5;0.9) take one pred column each against a single target column", kind="floats",
                   low=0.0, high=1.0),),
@@ -349,7 +414,11 @@ QUANTILE = Loss(
                                                    "shared by all levels when several q are given", width="1|pred")),
     explain=Explain(
         inputs=_RESIDUAL + " With L levels q1;...;qL pred has L columns in level order and target one column.",
-        gradient="-q where the prediction is below the target, 1 - q where it is above, 0 at equality.",
+        gradient="-q where the prediction is below the target, 1 - q where it is above, 0 at equality. The Hessian "
+                 "is 0 wherever it exists and is taken as 0 at equality too (the loss is piecewise linear). Newton "
+                 "boosting cannot step on a zero Hessian, so XGBoost's and LightGBM's own quantile objectives use a "
+                 "constant Hessian of 1 (the sample weight) and refit each leaf to a quantile of its residuals; "
+                 "losscli.boosting's adapters use that constant 1 for this loss too.",
         use="Prediction intervals and quantile regression: the minimiser is the q-th quantile of the target given the inputs.",
         avoid="Judging point forecasts of the mean; use mse.",
         relations="q=0.5 is half of mae. Pair q=0.1 and q=0.9 for an 80% interval.",
@@ -364,6 +433,7 @@ MSLE = Loss(
     name="msle", family="regression", summary="Mean squared logarithmic error.",
     formula="mean (log(1 + p) - log(1 + y))^2",
     inputs=(_LOG_PRED, _LOG_TARGET), value=squared_log_error, grad=squared_log_error_grad,
+    hess=squared_log_error_hess,
     explain=Explain(
         inputs="pred and target must both be > -1 (scikit-learn 1.9 refuses values <= -1); elementwise, mean over all elements.",
         gradient="2 (log1p p - log1p y) / (1 + p): large near p = -1, small for large predictions.",
@@ -378,6 +448,7 @@ MAPE = Loss(
     name="mape", family="regression", summary="Mean absolute percentage error (a fraction, not percent).",
     formula="mean |y - p| / max(|y|, eps), eps = float64 machine epsilon",
     inputs=(PRED, TARGET), value=percentage_error, grad=percentage_error_grad,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="sign(p - y) / max(|y|, eps); 0 where p = y.",
@@ -392,6 +463,7 @@ SMAPE = Loss(
     name="smape", family="regression", summary="Symmetric mean absolute percentage error (a fraction in [0, 2]).",
     formula="mean 2 |y - p| / (|y| + |p|), 0 where y = p = 0",
     inputs=(PRED, TARGET), value=symmetric_percentage_error, grad=symmetric_percentage_error_grad,
+    hess=symmetric_percentage_error_hess,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="2 sign(p - y)/(|y| + |p|) - 2 |p - y| sign(p)/(|y| + |p|)^2 with sign(0) = 0. So at p = y != 0 (a kink "
@@ -411,6 +483,7 @@ POISSON = Loss(
     inputs=(pred_role("predicted log-rates (log_input=true) or rates >= 0 (log_input=false)"),
             target_role("observed counts (>= 0), one column per prediction column", NON_NEGATIVE)),
     value=poisson_nll, grad=poisson_nll_grad, check=poisson_check,
+    hess=poisson_nll_hess,
     params=(Param("log_input", True, "pred is the log of the rate (true) or the rate itself (false)", kind=bool),
             Param("full", False, "add Stirling's approximation of log(y!) where y > 1 (a constant in pred)", kind=bool),
             Param("eps", 1e-8, "added to the rate inside the log when log_input=false", low=0.0)),
@@ -432,6 +505,7 @@ GAUSSIAN_NLL = Loss(
     name="gaussian_nll", family="regression", summary="Gaussian negative log-likelihood with a predicted variance (torch GaussianNLLLoss).",
     formula="0.5 (log max(v, eps) + (p - y)^2 / max(v, eps)) [+ 0.5 log(2 pi) if full]",
     inputs=(PRED, TARGET, VAR), value=gaussian_nll, grad=gaussian_nll_grad,
+    hess=gaussian_nll_hess,
     params=(Param("full", False, "add the constant 0.5 log(2 pi)", kind=bool),
             Param("eps", 1e-6, "variances below eps are clamped to eps (stability)", low=0.0, low_open=True)),
     explain=Explain(
@@ -452,6 +526,7 @@ TWEEDIE = Loss(
     inputs=(pred_role("predicted means mu (> 0 unless power = 0)"),
             target_role("observed values, one column per prediction column")),
     value=tweedie_deviance, grad=tweedie_grad, check=tweedie_check,
+    hess=tweedie_hess,
     params=(_PowerParam("power", 1.5, "Tweedie power: <= 0 extreme stable, 0 normal, 1 Poisson, (1, 2) compound "
                         "Poisson-gamma, 2 gamma, 3 inverse Gaussian; 0 < power < 1 is refused"),),
     explain=Explain(

@@ -82,6 +82,26 @@ def _drho_du(u: np.ndarray, a: float) -> np.ndarray:
     return np.where(extreme, np.sign(u) * np.exp(np.log(au) + np.where(extreme, e, 0.0)), u * np.exp(np.where(extreme, 0.0, e)))
 
 
+def _d2rho_du2(u: np.ndarray, a: float) -> np.ndarray:
+    """d^2 rho / d u^2 = (s + 1)^(a/2 - 2) (1 + (a - 1) s) with s = u^2/|a-2|, in a form that never overflows.
+
+    Written as exp((a - 2) L / 2) * (1/(1 + s) + (a - 1) s/(1 + s)) with L = log1p(s): the first factor
+    is the gradient's (u^2/|a-2| + 1)^(a/2 - 1), and 1/(1 + s) = exp(-L) and s/(1 + s) = -expm1(-L)
+    lie in [0, 1], so neither s nor a power of it is formed. For a >= 1 both terms are non-negative,
+    so nothing cancels even where the sum is tiny (charbonnier far out: 1/(1 + s)); near a = 2 the
+    sum is 1 + O(a - 2) as the limit 1 requires; for a < 1 it turns negative once s > 1/(1 - a),
+    the non-convex tails.
+    """
+    if a == 2.0:
+        return np.ones_like(u)
+    if a == -np.inf:
+        # (1 - u^2) exp(-u^2/2); beyond |u| = 100 both are 0 to double precision, and u^2 may overflow
+        m = np.minimum(np.abs(u), 100.0)
+        return (1.0 - m * m) * np.exp(-0.5 * m * m)
+    L, _ = _log1p_s(u, abs(a - 2.0))
+    return np.exp(0.5 * (a - 2.0) * L) * (np.exp(-L) + (a - 1.0) * -np.expm1(-L))
+
+
 def robust(pred, target, *, alpha=1.0, scale=1.0):
     """Barron's rho((p - y), alpha, scale) elementwise."""
     with np.errstate(over="ignore"):  # only where the true value exceeds float64 (a > 2, huge residuals)
@@ -94,6 +114,12 @@ def robust_grad(pred, target, *, alpha=1.0, scale=1.0):
         return _drho_du((pred - target) / scale, float(alpha)) / scale
 
 
+def robust_hess(pred, target, *, alpha=1.0, scale=1.0):
+    # d^2 rho/dx^2 = d^2 rho/du^2 / c^2
+    with np.errstate(over="ignore"):
+        return _d2rho_du2((pred - target) / scale, float(alpha)) / (scale * scale)
+
+
 def _fixed(a: float):
     def value(pred, target, *, scale=1.0):
         return robust(pred, target, alpha=a, scale=scale)
@@ -101,7 +127,10 @@ def _fixed(a: float):
     def grad(pred, target, *, scale=1.0):
         return robust_grad(pred, target, alpha=a, scale=scale)
 
-    return value, grad
+    def hess(pred, target, *, scale=1.0):
+        return robust_hess(pred, target, alpha=a, scale=scale)
+
+    return value, grad, hess
 
 
 SCALE = Param("scale", 1.0, "c, the residual size where the loss bends from quadratic to robust", low=0.0, low_open=True)
@@ -131,6 +160,7 @@ ROBUST = Loss(
     name="robust", family="robust", summary="Barron's general robust loss: one shape parameter spans L2, Charbonnier, Cauchy, Geman-McClure, Welsch.",
     formula="|a-2|/a * (((x/c)^2/|a-2| + 1)^(a/2) - 1), x = p - y",
     inputs=(PRED, TARGET), value=robust, grad=robust_grad, params=(ALPHA, SCALE),
+    hess=robust_hess,
     explain=Explain(
         inputs=_INPUTS,
         gradient="(x/c^2) * ((x/c)^2/|a-2| + 1)^(a/2 - 1): equal to x/c^2 for small residuals whatever a is; "
@@ -148,10 +178,11 @@ ROBUST = Loss(
 
 
 def _named(name, a, summary, formula, gradient, use, avoid, relations):
-    value, grad = _fixed(a)
+    value, grad, hess = _fixed(a)
     return Loss(
         name=name, family="robust", summary=summary, formula=formula,
         inputs=(PRED, TARGET), value=value, grad=grad, params=(SCALE,),
+        hess=hess,
         explain=Explain(inputs=_INPUTS, gradient=gradient, use=use, avoid=avoid, relations=relations, reference=_REF),
     )
 

@@ -52,15 +52,16 @@ def main():
     Examples:
       losscli compute --loss focal sample_data/binary.csv
       losscli compute -l mse -l huber:delta=2 --grad sample_data/regression.csv
+      losscli grad -l focal --hess sample_data/binary.csv -o derivatives.parquet
       cat preds.csv | losscli compute -l bce_logits --format json
       losscli list
     """
 
 
 def _register() -> None:
-    from . import catalogue, compute, diff
+    from . import catalogue, compute, diff, grad
 
-    for module in (compute, diff, catalogue):
+    for module in (compute, diff, grad, catalogue):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..options import column_options, gate_options, loss_options, output_options, reduction_options
+from ..options import (AT_LEAST_ONE, ENGINES, column_options, gate_options, loss_options, output_options,
+                       reduction_options)
 from .common import (MachineReadable, ReadProgress, check_top, column_specs, emit_report, gate_exit, input_data,
                      parse_gates, stdin_stream, warn, warn_skipped)
 
@@ -24,10 +25,10 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
 @click.option("--grad-out", "grad_out", metavar="FILE",
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
-@click.option("--top", type=click.IntRange(min=1), metavar="K", help="Show the K rows with the largest loss per loss.")
-@click.option("--batch-rows", "batch_rows", type=click.IntRange(min=1), metavar="N",
+@click.option("--top", type=AT_LEAST_ONE, metavar="K", help="Show the K rows with the largest loss per loss.")
+@click.option("--batch-rows", "batch_rows", type=AT_LEAST_ONE, metavar="N",
               help="Rows read at a time (default 1048576). Every run streams; this only tunes memory against speed.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+@click.option("--engine", type=ENGINES, default="local", show_default=True,
               help="local: this machine's cores. dask: the files' partitions on a Dask cluster (pip install 'losscli[dask]').")
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
@@ -60,10 +61,6 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     from ..gates import evaluate
     from ..spec import parse_spec
 
-    if scheduler and engine != "dask":
-        from ..errors import UsageProblem
-
-        raise UsageProblem("--scheduler goes with --engine dask.")
     check_top(top, fmt)
     specs = [parse_spec(text) for text in losses]
     gates = parse_gates(fail_if, specs, group_by)
@@ -73,11 +70,6 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
                      progress=show, stdin=stdin_stream())
     checks = evaluate(gates, report.results, strict_groups)
-    if per_row or top:
-        skipped = [s.label for s in specs if s.loss.per == "set"]
-        if skipped:
-            report.warnings.append(f"{', '.join(skipped)}: set-level losses have no per-row value; "
-                                   "they are left out of --per-row and --top.")
     warn(report.warnings, quiet)
     warn_skipped(checks, quiet)
     emit_report(fmt, report, checks if gates else None, report.top, summary, quiet)

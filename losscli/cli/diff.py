@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..options import column_options, gate_options, loss_options, output_options
+from ..options import RESAMPLES, REDUCTIONS, column_options, gate_options, loss_options, output_options
 from .common import MachineReadable, column_specs, emit_report, gate_exit, parse_gates, stdin_stream, warn
 
 
@@ -13,12 +13,12 @@ from .common import MachineReadable, column_specs, emit_report, gate_exit, parse
 @click.argument("candidate", metavar="CANDIDATE")
 @loss_options
 @column_options
-@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+@click.option("--reduction", type=REDUCTIONS, default="mean", show_default=True,
               help="How per-element losses are reduced, as in PyTorch.")
 @output_options
 @gate_options
 @click.option("--on", metavar="KEY", help="Pair rows by this key column (default: by position).")
-@click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True,
+@click.option("--bootstrap", "resamples", type=RESAMPLES, default=1000, show_default=True,
               help="Paired bootstrap resamples for the 95% interval of each delta.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap, for repeatable intervals.")
 @click.option("--fail-if-worse", "fail_if_worse", type=float, is_flag=False, flag_value=0.0, default=None,
@@ -39,18 +39,13 @@ def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduct
       losscli diff old.parquet new.parquet -l mae --on id --fail-if-worse 0.01 --format json
     """
     from ..api import diff as run
-    from ..comparison import worse
-    from ..gates import Check, evaluate
     from ..spec import parse_spec
 
     specs = [parse_spec(text) for text in losses]
-    gates = parse_gates(fail_if, specs, None)
+    parse_gates(fail_if, specs, None)  # refuse a bad gate before reading anything (None: diff has no groups)
     report = run(baseline, candidate, specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                  reduction=reduction, resamples=resamples, seed=seed, on=on, stdin=stdin_stream())
-    checks = evaluate(gates, report.results) if gates else []
-    if fail_if_worse is not None:
-        checks += [Check(expr=f"{r.label} not worse by > {fail_if_worse:g}", value=r.delta,
-                         passed=not worse(r, fail_if_worse)) for r in report.results]
+    checks = report.check(*fail_if, fail_if_worse=fail_if_worse)
     warn(report.warnings, quiet)
     emit_report(fmt, report, checks or None, summary=summary, quiet=quiet)
     gate_exit(checks)

@@ -44,6 +44,19 @@ def reduce_value(loss: Loss, params: dict[str, Any], total, norm, reduction: str
     return x, scale
 
 
+def reported_hess(loss: Loss, weighted_hess: np.ndarray, scale: float, value: float, grad: np.ndarray) -> np.ndarray:
+    """The diagonal of the Hessian of the reported value, from w_i d^2 v_ij/dp_ij^2 and the reported gradient.
+
+    scale * w h, the value being linear in the numerator; under rmse's root value = sqrt(x) it is
+    scale * w h - grad^2 / value (the root's own curvature), and 0 where value = 0, where the root has
+    no derivative and the gradient reports 0 too.
+    """
+    h = weighted_hess * scale
+    if loss.finish == "sqrt":
+        return h - grad * grad / value if value > 0 else np.zeros_like(h)
+    return h
+
+
 def outcomes(loss: Loss, params: dict[str, Any], state: State, reduction: str) -> list[Outcome]:
     """One Outcome per group of the state (a set loss's gradient comes from its second pass)."""
     results = []

@@ -29,7 +29,7 @@ from ..sinks import RowSink, TopK
 from ..sources import Batch, Source
 from ..validate import (check_block, check_finite, check_weights, check_widths, element_names, float_columns,
                         probability_columns, probability_warning, role_array)
-from .finish import outcomes, reduce_value
+from .finish import outcomes, reduce_value, reported_hess
 from .groups import GroupKeys
 from .held import HeldRows
 from .memory import keep_temporaries_in_heap
@@ -61,6 +61,7 @@ class Options:
     top: int | None = None
     per_row: RowSink | None = None
     grad_out: RowSink | None = None
+    with_hess: bool = False  # --grad-out also gets hess[LABEL][COL] columns
     progress: Callable[[int, int | None, int | None], None] | None = None  # rows read, rows and bytes expected
 
 
@@ -241,15 +242,18 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
     """
     plan, options = acc.plan, acc.options
     set_grad = [options.with_grad and lp.loss.per == "set" for lp in plan.losses]
-    overall_totals, scales = [], []
+    overall_totals, scales, values = [], [], []
     for i, lp in enumerate(plan.losses):
         whole = acc.states[i].overall()
         overall_totals.append(whole.total[0])
         if acc.held[i] is not None:  # its d value / d stats per row, from every row it holds; no scale
             acc.held[i].prepare_gradients(lp.loss, lp.params, acc.grouping is not None)
             scales.append(1.0)
+            values.append(None)
         else:
-            scales.append(reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)[1])
+            value, scale = reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)
+            scales.append(scale)
+            values.append(value)
         if set_grad[i] and acc.grouping is not None:
             acc.states[i].grad_sq = np.zeros(acc.groups)
             acc.states[i].grad_sum = np.zeros(acc.groups)
@@ -265,7 +269,7 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
             out = []
             for i, lp in enumerate(plan.losses):
                 if not (set_grad[i] or options.grad_out is not None):
-                    out.append((None, None, None))
+                    out.append((None, None, None, None))
                     continue
                 inputs = data.inputs(lp, start, stop)
                 if lp.loss.per == "set":
@@ -280,22 +284,28 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                                           else held.group_grad[rows])
                         g_group = lp.loss.grad(**inputs, totals=per_row_totals, **lp.params)
                         by_group = State.of_grad(np.asarray(g_group, dtype=np.float64), inverse, ids.size)
-                    out.append((whole, by_group, g))
+                    out.append((whole, by_group, g, None))
                 else:
-                    t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None, with_grad=True)
-                    out.append((None, None, t.grad * scales[i]))
+                    t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None, with_grad=True,
+                              with_hess=options.with_hess)
+                    g = t.grad * scales[i]
+                    h = reported_hess(lp.loss, t.hess, scales[i], values[i], g) if options.with_hess else None
+                    out.append((None, None, g, h))
             return ids, out
 
         spans = block_spans(batch.rows, acc.block_rows(data.columns))
         grads: list[list[np.ndarray]] = [[] for _ in plan.losses]
+        hessians: list[list[np.ndarray]] = [[] for _ in plan.losses]
         for ids, out in run_blocks(gradients, spans):
-            for i, (whole, by_group, g) in enumerate(out):
+            for i, (whole, by_group, g, h) in enumerate(out):
                 if whole is not None:
                     whole_grads[i].fold(whole, np.zeros(1, dtype=np.intp))
                 if by_group is not None:
                     acc.states[i].fold(by_group, ids)
                 if g is not None and options.grad_out is not None:
                     grads[i].append(g)
+                if h is not None:
+                    hessians[i].append(h)
         if options.grad_out is not None:
             keep = batch.data.select(plan.keep) if plan.keep else None
             columns = key_columns(batch, keep)
@@ -303,6 +313,10 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                 g = np.concatenate(grads[i])
                 for k, name in enumerate(acc.elements[i][lp.first]):
                     columns[f"grad[{lp.label}][{name}]"] = pa.array(g[:, k])
+                if hessians[i]:
+                    h = np.concatenate(hessians[i])
+                    for k, name in enumerate(acc.elements[i][lp.first]):
+                        columns[f"hess[{lp.label}][{name}]"] = pa.array(h[:, k])
             options.grad_out.write(pa.table(columns))
     return whole_grads
 

@@ -30,6 +30,7 @@ class Terms:
     grad: np.ndarray | None  # (n, c) w_i * d(sum_j v_ij)/dp_ij, before the reduction's scale
     row_sum: np.ndarray | None = None  # (n,) sum_j v_ij, unweighted; None for a set loss
     denom: np.ndarray | None = None  # (n,) d_i, unweighted
+    hess: np.ndarray | None = None  # (n, c) w_i * d^2(sum_j v_ij)/dp_ij^2, before the reduction's scale
 
     @property
     def per_row(self) -> np.ndarray | None:
@@ -41,7 +42,7 @@ class Terms:
 
 
 def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
-          weight: np.ndarray | None = None, with_grad: bool = False) -> Terms:
+          weight: np.ndarray | None = None, with_grad: bool = False, with_hess: bool = False) -> Terms:
     """Evaluate a loss on some rows and return their contributions.
 
     A definition that gives ``value_and_grad`` computes the work its value and gradient share
@@ -69,8 +70,12 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
         grad = np.asarray(grad, dtype=np.float64)
         if weight is not None:
             grad = grad * weight[:, None]
+    hess = None
+    if with_hess:
+        hess = np.asarray(loss.hess(**arrays, **params), dtype=np.float64)
+        hess = hess if weight is None else hess * weight[:, None]
     total, norm = (row_sum, denom) if weight is None else (weight * row_sum, weight * denom)
-    return Terms(total=total, norm=norm, used=denom > 0, grad=grad, row_sum=row_sum, denom=denom)
+    return Terms(total=total, norm=norm, used=denom > 0, grad=grad, row_sum=row_sum, denom=denom, hess=hess)
 
 
 def local_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

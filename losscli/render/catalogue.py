@@ -32,14 +32,15 @@ def alias_groups(loss: Loss) -> dict[tuple[str, str, str], list[str]]:
     return groups
 
 
-def catalogue_json() -> str:
+def catalogue_entries() -> list[dict]:
+    """One plain dict per loss: what `losscli list --format json` prints and losscli.losses() returns."""
     from ..catalogue import ALIASES
 
     entries = []
     for loss in CATALOGUE.values():
         entries.append({
             "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
-            "per": loss.per, "sample_weights": loss.sample_weights,
+            "per": loss.per, "sample_weights": loss.sample_weights, "hess": loss.hess is not None,
             "inputs": [{"role": r.name, "text": r.text, "domain": r.domain.text,
                         "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
             "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
@@ -47,7 +48,11 @@ def catalogue_json() -> str:
             "aliases": [{"name": a.name, "source": a.source, "preset": a.preset, "note": a.note}
                         for a in ALIASES if a.loss == loss.name],
         })
-    return json.dumps(entries, indent=2) + "\n"
+    return entries
+
+
+def catalogue_json() -> str:
+    return json.dumps(catalogue_entries(), indent=2) + "\n"
 
 
 LIST_WIDTH = 80  # the compact list fits 80 columns when piped (COLUMNS changes it)
