@@ -55,7 +55,7 @@ def _options(reduction, grad, batch_rows, block_rows, **more) -> Options:
 
 def compute(data, losses, *, pred: str | None = None, target: str | None = None, weight: str | None = None,
             inputs: dict[str, str] | None = None, group_by: Iterable[str] | str = (), keep: str | None = None,
-            reduction: str = "mean", grad: bool = False, per_row=None, grad_out=None, top: int | None = None,
+            query: str | None = None, reduction: str = "mean", grad: bool = False, per_row=None, grad_out=None, top: int | None = None,
             batch_rows: int | None = None, block_rows: int | None = None, engine: str = "local",
             scheduler: str | None = None, progress=None, stdin=None) -> Report:
     """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
@@ -63,6 +63,8 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     ``losses`` are specs as on the command line (``"focal:gamma=1.5"``). ``pred``, ``target``,
     ``weight`` and ``inputs`` (role -> columns) name columns as ``--pred`` etc. do; ``per_row``
     and ``grad_out`` are paths (or sinks); ``batch_rows``/``block_rows`` only tune the engine.
+    ``query`` names the key column that groups rows for losses over queries (ranking, in-batch
+    metric learning): their values are per query, and ``per_row`` gets one row per query.
     """
     specs = _specs(losses)
     columns = dict(inputs or {})
@@ -72,7 +74,7 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     options = _options(reduction, grad, batch_rows, block_rows, top=top,
                        per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), progress=progress)
     plan = make_plan(source.schema, source.names, specs, columns, weight=weight, group_by=group_by, keep=keep,
-                     reduction=reduction)
+                     reduction=reduction, query=query)
     if engine == "dask":
         from .engine.dask import run_dask
 
@@ -97,7 +99,8 @@ class LossFunction:
     """One catalogue loss with its parameters, applied to arrays.
 
     Inputs are keyword arrays named by the loss's roles (``pred``, ``target``, ``var``, ...): 1-D for
-    one column, 2-D for several. Each call runs the same pipeline, validation included, as the CLI.
+    one column, 2-D for several. A loss over queries also takes ``query``, each row's query key.
+    Each call runs the same pipeline, validation included, as the CLI.
     """
 
     def __init__(self, spec: LossSpec) -> None:
@@ -114,34 +117,38 @@ class LossFunction:
     def __repr__(self) -> str:
         return f"LossFunction({self.spec.label!r})"
 
-    def _run(self, arrays: dict, weight, reduction: str, **options) -> Report:
+    def _run(self, arrays: dict, weight, reduction: str, query=None, **options) -> Report:
         data = {role: value for role, value in arrays.items() if value is not None}
         if weight is not None:
             data["__weight__"] = np.asarray(weight, dtype=np.float64)
+        if query is not None:
+            data["__query__"] = np.asarray(query)
         roles = {role.name: role.name for role in self.spec.loss.inputs if role.name in data}
         source = open_source(arrow_table(data))
         plan = make_plan(source.schema, ["<arrays>"], [self.spec], roles,
-                         weight="__weight__" if weight is not None else None, reduction=reduction)
+                         weight="__weight__" if weight is not None else None, reduction=reduction,
+                         query="__query__" if query is not None else None)
         return run(source, plan, Options(reduction=reduction, **options))
 
-    def value(self, pred=None, target=None, *, weight=None, reduction: str = "mean", **inputs) -> float:
+    def value(self, pred=None, target=None, *, weight=None, query=None, reduction: str = "mean", **inputs) -> float:
         """The reduced value (mean or sum, weighted by ``weight`` where the loss takes weights)."""
-        report = self._run({"pred": pred, "target": target, **inputs}, weight, reduction)
+        report = self._run({"pred": pred, "target": target, **inputs}, weight, reduction, query)
         return report.results[0].value
 
-    def per_row(self, pred=None, target=None, *, weight=None, **inputs) -> np.ndarray:
-        """Each row's own loss (its mean over elements); set-level losses have none (ValueError)."""
+    def per_row(self, pred=None, target=None, *, weight=None, query=None, **inputs) -> np.ndarray:
+        """Each row's own loss (its mean over elements), or each query's for a loss over queries (in order of
+        first appearance); set-level losses have none (ValueError)."""
         if self.spec.loss.per == "set":
             raise ValueError(f"{self.name} is a set-level loss: it has no per-row value")
         sink = MemorySink()
-        self._run({"pred": pred, "target": target, **inputs}, weight, "mean", per_row=sink)
-        return sink.table().column(self.spec.label).to_numpy()
+        self._run({"pred": pred, "target": target, **inputs}, weight, "mean", query, per_row=sink)
+        return sink.table().column(self.spec.label).to_numpy(zero_copy_only=False)
 
-    def grad(self, pred=None, target=None, *, weight=None, reduction: str = "mean", **inputs) -> np.ndarray:
+    def grad(self, pred=None, target=None, *, weight=None, query=None, reduction: str = "mean", **inputs) -> np.ndarray:
         """d(value)/d(first input), shaped like the first input (pred, or anchor for triplet)."""
         arrays = {"pred": pred, "target": target, **inputs}
         sink = MemorySink()
-        self._run(arrays, weight, reduction, grad_out=sink)
+        self._run(arrays, weight, reduction, query, grad_out=sink)
         table = sink.table()
         first = np.asarray(arrays[self.spec.loss.inputs[0].name])
         columns = [c for c in table.column_names if c.startswith("grad[")]

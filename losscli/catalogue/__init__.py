@@ -23,6 +23,8 @@ FAMILIES = (
     "embedding",
     "boxes",
     "distribution",
+    "ranking",
+    "metric",
 )
 
 

@@ -20,6 +20,9 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @click.option("--per-row", "per_row", metavar="FILE", help="Write each row's loss to FILE (.csv or .parquet).")
 @click.option("--grad-out", "grad_out", metavar="FILE",
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
+@click.option("--query", metavar="COL",
+              help="Key column grouping rows for losses over queries (ranking, in-batch metric learning); "
+              "default qid, query or query_id. Their --per-row output has one row per query.")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
 @click.option("--top", type=click.IntRange(min=1), metavar="K", help="Show the K rows with the largest loss per loss.")
 @click.option("--batch-rows", "batch_rows", type=click.IntRange(min=1), metavar="N",
@@ -29,7 +32,7 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
+            group_by, per_row, grad_out, query, keep, top, batch_rows, engine, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -46,6 +49,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
+      losscli compute -l lambdarank:k=10 -l ndcg_loss:k=10 --query qid ranking.csv
     """
     from ..api import compute as run
     from ..gates import evaluate
@@ -59,7 +63,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
     gates = parse_gates(fail_if, specs, group_by)
     with ReadProgress(quiet) as show:
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
-                     group_by=list(group_by), keep=keep, reduction=reduction, grad=with_grad, per_row=per_row,
+                     group_by=list(group_by), keep=keep, query=query, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
                      progress=show, stdin=stdin_stream())
     checks = evaluate(gates, report.results)

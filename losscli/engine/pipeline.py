@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..validate import (check_block, check_finite, check_weights, check_widths, 
 from .finish import outcomes, reduce_value
 from .groups import GroupKeys
 from .memory import keep_temporaries_in_heap
+from .queries import QueryRows, query_losses
 from .state import State, local_groups, terms
 
 # Rows per batch read from a source (about 8 MiB per float64 column), and elements per block:
@@ -100,6 +101,7 @@ class Accumulator:
     unit: list[dict[str, np.ndarray]] = field(default_factory=list)  # role -> element columns all in [0, 1] so far
     elements: list[dict[str, list[str]]] = field(default_factory=list)  # role -> element names
     tops: list[TopK] | None = None
+    queries: QueryRows | None = None  # rows of the query losses, set by run() when there are any
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
@@ -150,6 +152,9 @@ class Accumulator:
             for i, lp in enumerate(self.plan.losses):
                 inputs = data.inputs(lp, start, stop)
                 check_block(lp, inputs, self.elements[i], batch, start)
+                if lp.loss.per == "query":  # evaluated on whole queries, by self.queries
+                    parts.append(None)
+                    continue
                 t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None,
                           self.options.with_grad and lp.loss.per != "set")
                 state = State.of(t, inputs[lp.first].shape[1], inverse, ids.size)
@@ -160,7 +165,10 @@ class Accumulator:
         per_row: list[list[np.ndarray]] = [[] for _ in self.plan.losses]
         groups = self.groups
         for ids, parts in run_blocks(fold, spans):
-            for i, (state, unit, values) in enumerate(parts):
+            for i, part in enumerate(parts):
+                if part is None:
+                    continue
+                state, unit, values = part
                 if self.states[i] is None:
                     self.states[i] = state.empty(groups)
                 self.states[i] = self.states[i].resized(groups)
@@ -171,6 +179,8 @@ class Accumulator:
                     per_row[i].append(values)
         if data.weight is not None:
             self.weight_total += float(data.weight.sum())
+        if self.queries is not None:
+            self.queries.add(data)
         if want_rows:
             self._rows_out(batch, [np.concatenate(v) if v else None for v in per_row])
         self.rows += batch.rows
@@ -255,6 +265,9 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                 if not (set_grad[i] or options.grad_out is not None):
                     out.append((None, None, None))
                     continue
+                if lp.loss.per == "query":
+                    out.append((None, None, acc.queries.gradient(i, batch.first + start, stop - start) * scales[i]))
+                    continue
                 inputs = data.inputs(lp, start, stop)
                 if lp.loss.per == "set":
                     g = np.asarray(lp.loss.grad(**inputs, totals=overall_totals[i], **lp.params), dtype=np.float64)
@@ -325,7 +338,9 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
                     warnings.append(probability_warning(lp, role, inside[0]))
     top = None
     if acc.tops is not None:
-        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per != "set"}
+        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per not in ("set", "query")}
+        if acc.queries is not None:
+            top.update(acc.queries.top(options.top))
     return Report(sources=list(plan.sources), rows=acc.rows, results=results, warnings=list(dict.fromkeys(warnings)),
                   group_by=list(plan.group_by), reduction=options.reduction, top=top)
 
@@ -335,19 +350,39 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
     two_passes = needs_second_pass(plan, options)
     if two_passes:
         source = source.rewindable()
-    acc = Accumulator(plan, options)
     sinks = [s for s in (options.per_row, options.grad_out) if s is not None]
+    queries = None
+    if query_losses(plan):  # per-query values replace per-row ones in --per-row
+        mixed = [lp.label for lp in plan.losses if lp.loss.per in ("element", "row")]
+        if options.per_row is not None and mixed:
+            from ..errors import UsageProblem
+
+            raise UsageProblem(f"--per-row writes one row per query for query losses and one per row for "
+                               f"{', '.join(mixed)}; compute them in separate runs.")
+        queries = QueryRows(plan, options, None)
+        options = replace(options, per_row=None)
+    acc = Accumulator(plan, options)
+    if queries is not None:
+        queries.grouping = acc.grouping
+        acc.queries = queries
     try:
         for batch in source.batches(plan.projection, options.batch_rows, plan.text):
             acc.add(batch)
             if options.progress:
                 options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+        if queries is not None:
+            queries.evaluate(acc)
+            if queries.options.per_row is not None:
+                queries.options.per_row.write(queries.per_query_table())
         whole_grads = second_pass(source, acc) if two_passes else None
         report = finish(acc, whole_grads)
     except BaseException:
         for sink in sinks:
             sink.abort()
         raise
+    finally:
+        if queries is not None:
+            queries.close()
     for sink in sinks:
         sink.close()
     return report

@@ -84,7 +84,9 @@ def explain_page(loss: Loss, file=None) -> None:
     out.print()
     kind = {"element": "per element (the mean runs over every prediction element)",
             "row": "per row (the mean runs over rows)",
-            "set": "on the whole set (no per-row value; --weight does not apply)"}[loss.per]
+            "set": "on the whole set (no per-row value; --weight does not apply)",
+            "query": "per query: the rows sharing a --query key together (one value per query, mean over queries; "
+                     "--weight must be equal on a query's rows)"}[loss.per]
     for heading, text in (("computed", kind), ("inputs", e.inputs), ("gradient", e.gradient), ("use it for", e.use),
                           ("avoid it for", e.avoid), ("neighbours", e.relations), ("reference", e.reference)):
         out.print(f"[bold]{heading}[/]")
