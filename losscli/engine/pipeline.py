@@ -32,6 +32,7 @@ from ..validate import (check_block, check_finite, check_weights, check_widths, 
 from .finish import outcomes, reduce_value
 from .groups import GroupKeys
 from .memory import keep_temporaries_in_heap
+from .hard import HardMeans, Rows, hard_spec
 from .queries import QueryRows, query_losses
 from .state import State, local_groups, terms
 
@@ -102,6 +103,7 @@ class Accumulator:
     elements: list[dict[str, list[str]]] = field(default_factory=list)  # role -> element names
     tops: list[TopK] | None = None
     queries: QueryRows | None = None  # rows of the query losses, set by run() when there are any
+    hard: HardMeans | None = None  # --reduction hard:...: the selections, set by run()
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
@@ -158,7 +160,10 @@ class Accumulator:
                 t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None,
                           self.options.with_grad and lp.loss.per != "set")
                 state = State.of(t, inputs[lp.first].shape[1], inverse, ids.size)
-                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None))
+                hard = None
+                if self.hard is not None and i in self.hard.losses:
+                    hard = Rows.of(t, None if data.codes is None else data.codes[start:stop], self.options.with_grad)
+                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None, hard))
             return ids, parts
 
         spans = block_spans(batch.rows, self.block_rows(data.columns))
@@ -168,7 +173,9 @@ class Accumulator:
             for i, part in enumerate(parts):
                 if part is None:
                     continue
-                state, unit, values = part
+                state, unit, values, hard = part
+                if hard is not None:
+                    self.hard.add(i, hard, 1 + groups if self.grouping is not None else 1)
                 if self.states[i] is None:
                     self.states[i] = state.empty(groups)
                 self.states[i] = self.states[i].resized(groups)
@@ -198,6 +205,12 @@ class Accumulator:
                 if values is not None:
                     columns[lp.label] = pa.array(values)
             self.options.per_row.write(pa.table(columns))
+
+    def whole_state(self, i: int) -> State:
+        """Loss i's state of all rows (a hard mean selects on all rows at once, not group by group)."""
+        if self.hard is not None and i in self.hard.whole:
+            return self.hard.whole[i].copy()
+        return self.states[i].overall() if self.grouping is not None else self.states[i].copy()
 
     def merge(self, other: "Accumulator") -> None:
         """Add another partition's rows (group ids of ``other`` are mapped onto this one's)."""
@@ -245,7 +258,7 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
     set_grad = [options.with_grad and lp.loss.per == "set" for lp in plan.losses]
     overall_totals, scales = [], []
     for i, lp in enumerate(plan.losses):
-        whole = acc.states[i].overall()
+        whole = acc.whole_state(i)
         overall_totals.append(whole.total[0])
         scales.append(reduce_value(lp.loss, lp.params, whole.total[0], whole.norm[0], options.reduction)[1])
         if set_grad[i] and acc.grouping is not None:
@@ -280,7 +293,10 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                     out.append((whole, by_group, g))
                 else:
                     t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None, with_grad=True)
-                    out.append((None, None, t.grad * scales[i]))
+                    g = t.grad * scales[i]
+                    if acc.hard is not None and i in acc.hard.boundary:  # rows left out of a hard mean get 0
+                        g = g * acc.hard.factor(i, t.per_row)[:, None]
+                    out.append((None, None, g))
             return ids, out
 
         spans = block_spans(batch.rows, acc.block_rows(data.columns))
@@ -316,7 +332,7 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
     results, warnings = [], list(plan.warnings)
     for i, lp in enumerate(plan.losses):
         state = acc.states[i]
-        whole_state = state.overall() if acc.grouping is not None else state.copy()
+        whole_state = acc.whole_state(i)
         if whole_grads and whole_grads[i] is not None:
             whole_state.grad_sq, whole_state.grad_sum, whole_state.grad_absmax = (
                 whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
@@ -365,6 +381,15 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
     if queries is not None:
         queries.grouping = acc.grouping
         acc.queries = queries
+    hard = hard_spec(options.reduction)
+    if hard is not None:
+        if queries is not None:
+            from ..errors import UsageProblem
+
+            raise UsageProblem(f"--reduction {options.reduction} averages the hardest rows; losses over queries "
+                               f"({', '.join(plan.losses[i].label for i in query_losses(plan))}) take mean or sum.")
+        source = source.rewindable()  # a hard mean larger than memory reads the input again
+        acc.hard = HardMeans(hard, plan, options)
     try:
         for batch in source.batches(plan.projection, options.batch_rows, plan.text):
             acc.add(batch)
@@ -374,6 +399,8 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
             queries.evaluate(acc)
             if queries.options.per_row is not None:
                 queries.options.per_row.write(queries.per_query_table())
+        if acc.hard is not None:
+            acc.hard.finish(source, acc)
         whole_grads = second_pass(source, acc) if two_passes else None
         report = finish(acc, whole_grads)
     except BaseException:
