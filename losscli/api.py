@@ -88,6 +88,10 @@ def diff(baseline, candidate, losses, *, pred: str | None = None, target: str | 
     """Compare a candidate's predictions with a baseline's on the same rows, with paired-bootstrap intervals."""
     from .diff import diff as run_diff
 
+    if reduction not in ("mean", "sum"):
+        from .errors import UsageProblem
+
+        raise UsageProblem(f"diff compares mean or sum reductions; --reduction {reduction} is for compute.")
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
     return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), _specs(losses),
