@@ -87,3 +87,8 @@ gate_options = _stack(
     click.option("--summary", is_flag=True,
                  help="Also append the markdown report to the file named by GITHUB_STEP_SUMMARY."),
 )
+
+plugin_option = click.option(
+    "--plugin", "plugins", multiple=True, metavar="FILE",
+    help="A Python file of your own losses (a LOSSES list of losscli Loss values), repeatable; "
+    "packages can add losses through the losscli.losses entry-point group instead.")

@@ -54,13 +54,14 @@ def main():
       losscli compute -l mse -l huber:delta=2 --grad sample_data/regression.csv
       cat preds.csv | losscli compute -l bce_logits --format json
       losscli list
+      losscli check my_losses.py
     """
 
 
 def _register() -> None:
-    from . import catalogue, compute, diff
+    from . import catalogue, check, compute, diff
 
-    for module in (compute, diff, catalogue):
+    for module in (compute, diff, catalogue, check):
         for command in module.COMMANDS:
             main.add_command(command)
 

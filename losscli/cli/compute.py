@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..options import column_options, gate_options, loss_options, output_options, reduction_options
-from .common import ReadProgress, column_specs, emit_report, gate_exit, input_data, parse_gates, stdin_stream, warn
+from ..options import column_options, gate_options, loss_options, output_options, plugin_option, reduction_options
+from .common import (ReadProgress, column_specs, emit_report, gate_exit, input_data, load_plugins, parse_gates,
+                     stdin_stream, warn)
 
 
 @click.command()
@@ -29,10 +30,11 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
               help="Rows read at a time (default 1048576). Every run streams; this only tunes memory against speed.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="local: this machine's cores. dask: the files' partitions on a Dask cluster (pip install 'losscli[dask]').")
+@plugin_option
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, query, keep, top, batch_rows, engine, scheduler):
+            group_by, per_row, grad_out, query, keep, top, batch_rows, engine, plugins, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -50,11 +52,14 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
       losscli compute -l lambdarank:k=10 -l ndcg_loss:k=10 --query qid ranking.csv
+      losscli compute -l bce_logits --reduction hard:0.25 sample_data/binary.csv
+      losscli compute --plugin examples/my_losses.py -l expectile:tau=0.9 sample_data/regression.csv
     """
     from ..api import compute as run
     from ..gates import evaluate
     from ..spec import parse_spec
 
+    load_plugins(plugins)
     if scheduler and engine != "dask":
         from ..errors import UsageProblem
 

@@ -26,7 +26,7 @@ def catalogue_json() -> str:
     for loss in CATALOGUE.values():
         entries.append({
             "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
-            "per": loss.per, "sample_weights": loss.sample_weights,
+            "per": loss.per, "sample_weights": loss.sample_weights, "plugin": loss.origin or None,
             "inputs": [{"role": r.name, "text": r.text, "domain": r.domain.text,
                         "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
             "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
@@ -48,7 +48,8 @@ def catalogue_table(file) -> None:
     for name in ("loss", "family", "inputs", "parameters", "formula"):
         table.add_column(name, overflow="fold")
     for loss in CATALOGUE.values():
-        table.add_row(escape(loss.name), loss.family, escape(describe_inputs(loss)),
+        family = loss.family if not loss.origin else f"{loss.family} (plugin: {loss.origin})"
+        table.add_row(escape(loss.name), escape(family), escape(describe_inputs(loss)),
                       escape(describe_params(loss)), escape(loss.formula))
     out.print(table)
 
@@ -64,7 +65,8 @@ def explain_page(loss: Loss, file=None) -> None:
 
     out = console(file)
     e = loss.explain
-    out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}\n{escape(loss.summary)}\n\n"
+    origin = f" · plugin from {escape(loss.origin)}" if loss.origin else ""
+    out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}{origin}\n{escape(loss.summary)}\n\n"
                     f"[bold]formula[/]  {escape(loss.formula)}", expand=False,
                     box=box.ROUNDED if out.is_terminal else box.ASCII))
     if loss.params:
