@@ -66,15 +66,22 @@ def ranking_softmax_grad(pred, target):
 # ----------------------------------------------------------------------------- pairwise logistic (RankNet)
 
 
-def pairwise_logistic_value_and_grad(pred, target, *, sigma=1.0):
-    s, y = _flat(pred), _flat(target)
-    diff = sigma * (s[:, :, None] - s[:, None, :])  # sigma (s_i - s_j)
-    better = y[:, :, None] > y[:, None, :]  # pairs where row i should rank above row j
-    value = np.where(better, _softplus_neg(diff), 0.0).sum(axis=(1, 2))
-    # d softplus(-d)/d d = -sigmoid(-d); i gets -sigma times it, j the opposite
-    pull = np.where(better, sigmoid(-diff), 0.0)
+def _weighted_pairs(s: np.ndarray, weight: np.ndarray, sigma: float):
+    """sum_ij weight_ij log(1 + exp(-sigma (s_i - s_j))) per query and its gradient (q, m, 1).
+
+    d/dd log(1 + exp(-d)) = -sigmoid(-d): row i gets -sigma times it and row j the opposite.
+    """
+    diff = sigma * (s[:, :, None] - s[:, None, :])
+    value = np.where(weight != 0, weight * _softplus_neg(diff), 0.0).sum(axis=(1, 2))
+    pull = weight * sigmoid(-diff)
     grad = -sigma * (pull.sum(axis=2) - pull.sum(axis=1))
     return value, grad[..., None]
+
+
+def pairwise_logistic_value_and_grad(pred, target, *, sigma=1.0):
+    s, y = _flat(pred), _flat(target)
+    better = (y[:, :, None] > y[:, None, :]).astype(np.float64)  # pairs where row i should rank above row j
+    return _weighted_pairs(s, better, sigma)
 
 
 def pairwise_logistic(pred, target, *, sigma=1.0):
@@ -118,12 +125,7 @@ def lambdarank_value_and_grad(pred, target, *, k=30, sigma=1.0):
     pair = (y[:, :, None] > y[:, None, :]) & (np.minimum(ranks[:, :, None], ranks[:, None, :]) < k)
     delta_ndcg = ((gain[:, :, None] - gain[:, None, :]) * np.abs(disc[:, :, None] - disc[:, None, :])
                   * _inverse_max_dcg(y, k)[:, None, None])
-    weight = np.where(pair, delta_ndcg, 0.0)
-    diff = sigma * (s[:, :, None] - s[:, None, :])
-    value = (weight * _softplus_neg(diff)).sum(axis=(1, 2))
-    pull = weight * sigmoid(-diff)
-    grad = -sigma * (pull.sum(axis=2) - pull.sum(axis=1))
-    return value, grad[..., None]
+    return _weighted_pairs(s, np.where(pair, delta_ndcg, 0.0), sigma)
 
 
 def lambdarank(pred, target, *, k=30, sigma=1.0):
