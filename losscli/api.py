@@ -92,6 +92,11 @@ def diff(baseline, candidate, losses, *, pred: str | None = None, target: str | 
         from .errors import UsageProblem
 
         raise UsageProblem(f"diff compares mean or sum reductions; --reduction {reduction} is for compute.")
+    over_queries = [s.label for s in _specs(losses) if s.loss.per == "query"]
+    if over_queries:
+        from .errors import UsageProblem
+
+        raise UsageProblem(f"diff pairs rows, not queries: compare {', '.join(over_queries)} with two compute runs.")
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
     return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), _specs(losses),

@@ -246,3 +246,35 @@ def test_metric_losses_of_extreme_embeddings_are_finite(name):
     data = {"pred": x, "label": np.repeat([0.0, 1.0], 4), "query": np.zeros(8)}
     value, grad = ours(name, {}, data)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_batch_losses_are_the_same_whether_a_batchs_rows_are_together_or_scattered(tmp_path):
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import losscli
+
+    batches = 30
+    sizes = rng.integers(2, 12, size=batches)
+    batch = np.repeat(np.arange(batches), sizes)
+    n = batch.size
+    x = rng.normal(size=(n, 3))
+    frame = pd.DataFrame({"batch": batch, "label": rng.integers(0, 3, size=n).astype(float),
+                          "emb_0": x[:, 0], "emb_1": x[:, 1], "emb_2": x[:, 2],
+                          "anchor_0": x[:, 0], "anchor_1": x[:, 1], "positive_0": x[:, 1], "positive_1": x[:, 2]})
+    together = tmp_path / "together.parquet"
+    frame.to_parquet(together)
+    folder = tmp_path / "scattered"
+    folder.mkdir()
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    for i, part in enumerate(np.array_split(np.arange(n), 4)):
+        pq.write_table(pa.Table.from_pandas(shuffled.iloc[part], preserve_index=False), folder / f"p{i}.parquet",
+                       row_group_size=9)
+    losses = ["triplet_hard", "triplet_semihard:distance=euclidean", "ntxent", "circle:gamma=8", "npairs"]
+    a = losscli.compute(str(together), losses, query="batch", grad=True)
+    b = losscli.compute(str(folder), losses, query="batch", grad=True, batch_rows=11)  # spills to partition files
+    for x_, y_ in zip(a.results, b.results):
+        assert (x_.label, x_.n) == (y_.label, y_.n) and x_.n == batches
+        assert y_.value == pytest.approx(x_.value, rel=1e-12)
+        assert y_.grad["l2"] == pytest.approx(x_.grad["l2"], rel=1e-12)

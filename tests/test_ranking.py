@@ -264,6 +264,11 @@ def test_query_errors_are_named(tmp_path):
     assert empty_key.exit_code == 3 and "missing values" in empty_key.output
     for result in (missing, weights, mixed, empty_key):
         assert "Traceback" not in result.output
+    diff = run(main, ["diff", str(path), str(path), "-l", "lambdarank"])
+    assert diff.exit_code == 2 and "two compute runs" in diff.output
+    kept = run(main, ["compute", "-l", "ranking_softmax", "--query", "q", "--keep", "w", "--per-row", str(tmp_path / "k.csv"),
+                      str(path)])
+    assert kept.exit_code == 0 and "--keep columns are per row" in kept.stderr
 
 
 def test_explain_says_how_query_losses_stream():
