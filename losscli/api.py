@@ -63,6 +63,7 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     ``losses`` are specs as on the command line (``"focal:gamma=1.5"``). ``pred``, ``target``,
     ``weight`` and ``inputs`` (role -> columns) name columns as ``--pred`` etc. do; ``per_row``
     and ``grad_out`` are paths (or sinks); ``batch_rows``/``block_rows`` only tune the engine.
+    ``reduction`` is mean, sum, or hard:FRACTION / hard:K (the exact mean of the largest per-row losses).
     ``query`` names the key column that groups rows for losses over queries (ranking, in-batch
     metric learning): their values are per query, and ``per_row`` gets one row per query.
     """

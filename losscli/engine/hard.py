@@ -13,7 +13,7 @@ the rows left out. Each --group-by group has its own selection, and so has the w
 
 Exactness without holding every row: per-row losses map to 64-bit keys that sort like the floats.
 
-    pass 1 (the ordinary read): while the rows seen fit the budget (2 * --batch-rows), their keys and
+    pass 1 (the ordinary read): while the rows seen fit the budget (--batch-rows), their keys and
         sums are kept and the selection is exact in memory. Beyond that, only a histogram of the
         keys' top bits is kept per loss and group (16 bits, 8 with more than 16 groups).
     then, for larger inputs: the histogram names the bin holding each group's k-th largest key. One
@@ -195,7 +195,7 @@ class HardMeans:
     def __init__(self, spec: HardSpec, plan, options) -> None:
         self.spec, self.plan, self.options = spec, plan, options
         self.indices = [i for i, lp in enumerate(plan.losses) if lp.loss.per in ("element", "row")]
-        budget = max(2 * options.batch_rows, 1024)
+        budget = max(options.batch_rows, 1024)  # rows (per unit) kept in memory: about 56 bytes each
         self.losses = {i: HardLoss(budget, options.with_grad) for i in self.indices}
         self.whole: dict[int, State] = {}
         self.boundary: dict[int, tuple[np.uint64, float]] = {}  # the whole set's threshold key and tie share

@@ -375,14 +375,13 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
 
             raise UsageProblem(f"--per-row writes one row per query for query losses and one per row for "
                                f"{', '.join(mixed)}; compute them in separate runs.")
-        queries = QueryRows(plan, options, None)
+        queries = QueryRows(plan, options)
         if options.per_row is not None and plan.keep:
             plan.warnings.append("--keep columns are per row; the --per-row output of query losses has one row per "
                                  f"query ({plan.query}, rows, values), so they are left out of it.")
         options = replace(options, per_row=None)
     acc = Accumulator(plan, options)
     if queries is not None:
-        queries.grouping = acc.grouping
         acc.queries = queries
     hard = hard_spec(options.reduction)
     if hard is not None:

@@ -118,8 +118,8 @@ class QueryRecords:
 class QueryRows:
     """The rows of a run's query losses, collected in pass 1 and evaluated query by query afterwards."""
 
-    def __init__(self, plan, options, grouping: GroupKeys | None) -> None:
-        self.plan, self.options, self.grouping = plan, options, grouping
+    def __init__(self, plan, options) -> None:
+        self.plan, self.options = plan, options
         self.indices = query_losses(plan)
         self.keys = GroupKeys([plan.query])
         self.columns = list(dict.fromkeys(c for i in self.indices for cols in plan.losses[i].columns.values()
