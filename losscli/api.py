@@ -77,6 +77,14 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     plan = make_plan(source.schema, source.names, specs, columns, weight=weight, group_by=group_by, keep=keep,
                      reduction=reduction, query=query)
     if engine == "dask":
+        from .engine.hard import hard_spec
+
+        queries = [s.label for s in specs if s.loss.per == "query"]
+        if queries or hard_spec(reduction) is not None:
+            from .errors import UsageProblem
+
+            what = f"losses over queries ({', '.join(queries)})" if queries else f"--reduction {reduction}"
+            raise UsageProblem(f"--engine dask merges per-partition sums; {what} need the local engine.")
         from .engine.dask import run_dask
 
         return run_dask(source, plan, options, scheduler=scheduler)
