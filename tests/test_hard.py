@@ -131,3 +131,13 @@ def test_cli_reduction_syntax_and_messages(tmp_path):
 def test_explain_focal_mentions_hard_example_mining():
     result = CliRunner().invoke(main, ["explain", "focal"])
     assert "hard:FRACTION" in result.output and "OHEM" in result.output
+
+
+def test_dask_engine_refuses_what_is_not_a_sum_of_partitions():
+    from losscli.errors import UsageProblem
+
+    with pytest.raises(UsageProblem, match="local engine"):
+        losscli.compute({"pred": [1.0, 2.0], "target": [0.0, 0.0]}, ["mae"], reduction="hard:1", engine="dask")
+    with pytest.raises(UsageProblem, match="losses over queries"):
+        losscli.compute({"pred": [1.0, 2.0], "target": [0.0, 1.0], "qid": [1, 1]}, ["ranking_softmax"], query="qid",
+                        engine="dask")
