@@ -29,7 +29,9 @@ INTEGER_RELEVANCE = Role("target", "one column: integer relevance grades 0..30 (
                          hint="lambdarank takes integer grades 0..30 as LightGBM does; round or bin the labels first.")
 
 HOW_IT_STREAMS = ("Rows are grouped by --query wherever they are in the files: kept in memory up to twice --batch-rows, "
-                  "hash-partitioned by query into temporary files beyond that, each partition then evaluated in memory.")
+                  "hash-partitioned by query into temporary files beyond that, each partition then evaluated in memory. "
+                  "Cost: memory of one partition and one key per query, disk for the spilled columns, one read of the "
+                  "input and one of the spill; a single query must fit in memory.")
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
