@@ -111,10 +111,12 @@ def _columns(pred: str | None, target: str | None, inputs: Mapping[str, str] | N
     return columns
 
 
-def _options(reduction: str, grad: bool, batch_rows: int | None, block_rows: int | None, **more) -> Options:
-    from .options import AT_LEAST_ONE, REDUCTIONS
+def _options(reduction: str, grad: bool, batch_rows: int | None, block_rows: int | None, hard: bool = False,
+             **more) -> Options:
+    """Engine options, checked as the command line checks them; ``hard`` admits hard:F/hard:K (compute's)."""
+    from .options import AT_LEAST_ONE, REDUCTION, REDUCTIONS
 
-    reduction = checked("--reduction", reduction, REDUCTIONS)
+    reduction = checked("--reduction", reduction, REDUCTION if hard else REDUCTIONS)
     if batch_rows is not None:
         batch_rows = checked("--batch-rows", batch_rows, AT_LEAST_ONE)
     return Options(reduction=reduction, with_grad=grad, batch_rows=batch_rows or DEFAULT_BATCH_ROWS,
@@ -146,7 +148,8 @@ def _require_hessians(specs: list[LossSpec]) -> None:
 
 def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str | None = None,
             weight: str | None = None, inputs: Mapping[str, str] | None = None,
-            group_by: Iterable[str] | str = (), keep: str | Sequence[str] | None = None, reduction: str = "mean",
+            group_by: Iterable[str] | str = (), keep: str | Sequence[str] | None = None, query: str | None = None,
+            reduction: str = "mean",
             grad: bool = False, per_row: Output | None = None, grad_out: Output | None = None, hess: bool = False,
             top: int | None = None, batch_rows: int | None = None, block_rows: int | None = None,
             engine: str = "local", scheduler: str | None = None, progress=None, stdin=None) -> Report:
@@ -157,7 +160,10 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
     - ``losses``: specs as on the command line (``"focal:gamma=1.5"``), or ``get(...)`` objects.
     - ``pred``, ``target``, ``weight``, ``inputs`` (role -> columns), ``group_by``, ``keep``: column
       names, comma lists or globs, as ``--pred`` etc.; by default the usual names are tried.
-    - ``reduction``: ``"mean"`` or ``"sum"``; ``grad=True`` adds gradient summaries to each result.
+    - ``reduction``: ``"mean"``, ``"sum"``, or ``"hard:FRACTION"`` / ``"hard:K"`` (the exact mean of the
+      largest per-row losses); ``grad=True`` adds gradient summaries to each result.
+    - ``query``: the key column grouping rows for losses over queries (ranking, in-batch metric
+      learning): their values are per query, and ``per_row`` gets one row per query.
     - ``per_row``, ``grad_out``: a path ending in .csv or .parquet (or a RowSink) for each row's loss and
       each element's gradient; ``hess=True`` adds the Hessian diagonal to ``grad_out``.
     - ``top``: keep the K rows with the largest loss (``report.top``).
@@ -190,10 +196,16 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
     keep = keep if keep is None or isinstance(keep, str) else list(keep)
     options = _options(reduction, grad, batch_rows, block_rows, top=top, per_row=_sink(per_row, "--per-row"),
-                       grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress)
+                       grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress, hard=True)
     plan = make_plan(source.schema, source.names, specs, _columns(pred, target, inputs), weight=weight,
-                     group_by=group_by, keep=keep, reduction=options.reduction)
+                     group_by=group_by, keep=keep, reduction=options.reduction, query=query)
     if engine == "dask":
+        from .engine.hard import hard_spec
+
+        queries = [s.label for s in specs if s.loss.per == "query"]
+        if queries or hard_spec(reduction) is not None:
+            what = f"losses over queries ({', '.join(queries)})" if queries else f"--reduction {reduction}"
+            raise UsageProblem(f"--engine dask merges per-partition sums; {what} need the local engine.")
         from .engine.dask import run_dask
 
         report = run_dask(source, plan, options, scheduler=scheduler)
@@ -228,6 +240,11 @@ def diff(baseline: Data, candidate: Data, losses: Losses, *, pred: str | None = 
 
     resamples = checked("--bootstrap", resamples, RESAMPLES)
     specs = _specs(losses)
+    if str(reduction).startswith("hard"):
+        raise UsageProblem(f"diff compares mean or sum reductions; --reduction {reduction} is for compute.")
+    over_queries = [s.label for s in specs if s.loss.per == "query"]
+    if over_queries:
+        raise UsageProblem(f"diff pairs rows, not queries: compare {', '.join(over_queries)} with two compute runs.")
     options = _options(reduction, False, batch_rows, None)
     return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), specs,
                     columns=_columns(pred, target, inputs), weight=weight, reduction=options.reduction,
@@ -256,6 +273,10 @@ def grad(data: Data, losses: Losses, *, pred: str | None = None, target: str | N
     1    2                  -0.1192                    0.105
     """
     import warnings
+
+    from .options import REDUCTIONS
+
+    reduction = checked("--reduction", reduction, REDUCTIONS)  # as `losscli grad` checks it: no hard means
 
     memory = MemorySink() if out is None else None
     report = compute(data, losses, pred=pred, target=target, weight=weight, inputs=inputs, keep=keep,
@@ -286,7 +307,8 @@ class LossFunction:
 
     Inputs are keyword arrays named by the loss's roles (``pred``, ``target``, and ``var``,
     ``anchor``, ``label``... for the losses that take them): 1-D for one column, 2-D for several
-    (class logits, several targets). ``weight`` is an optional per-row sample weight. Every call runs
+    (class logits, several targets). ``weight`` is an optional per-row sample weight; a loss over
+    queries also takes ``query``, each row's query key. Every call runs
     the same pipeline as the command line, validation included, and raises its errors.
 
     - ``value(...)``: the reduced value (``reduction="mean"`` or ``"sum"``), a float.
@@ -340,7 +362,8 @@ class LossFunction:
     def __repr__(self) -> str:
         return f"LossFunction({self.spec.label!r})"
 
-    def _run(self, arrays: dict[str, ArrayLike], weight: ArrayLike | None, reduction: str, **options) -> Report:
+    def _run(self, arrays: dict[str, ArrayLike], weight: ArrayLike | None, reduction: str,
+             query: ArrayLike | None = None, **options) -> Report:
         roles = [role.name for role in self.spec.loss.inputs]
         unknown = [name for name, value in arrays.items() if value is not None and name not in roles]
         if unknown:
@@ -352,35 +375,39 @@ class LossFunction:
         data = {name: arrays[name] for name in roles}
         if weight is not None:
             data["weight"] = np.asarray(weight, dtype=np.float64)
+        if query is not None:
+            data["query"] = np.asarray(query)
         source = ArrowSource(arrow_table(data), ARRAYS)
         plan = make_plan(source.schema, [ARRAYS], [self.spec], {name: name for name in roles},
-                         weight="weight" if weight is not None else None, reduction=reduction)
-        return run(source, plan, _options(reduction, False, None, None, **options))
+                         weight="weight" if weight is not None else None, reduction=reduction,
+                         query="query" if query is not None else None)
+        return run(source, plan, _options(reduction, False, None, None, hard=True, **options))
 
     def value(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
-              reduction: str = "mean", **inputs: ArrayLike) -> float:
+              query: ArrayLike | None = None, reduction: str = "mean", **inputs: ArrayLike) -> float:
         """The reduced value: the weighted mean (or sum) over rows, as ``losscli compute`` reports it."""
-        report = self._run({"pred": pred, "target": target, **inputs}, weight, reduction)
+        report = self._run({"pred": pred, "target": target, **inputs}, weight, reduction, query)
         return report.results[0].value
 
     def per_row(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
-                **inputs: ArrayLike) -> np.ndarray:
-        """Each row's own loss (its mean over elements; NaN for a row the loss ignores), shape (n,).
+                query: ArrayLike | None = None, **inputs: ArrayLike) -> np.ndarray:
+        """Each row's own loss (its mean over elements; NaN for a row the loss ignores), shape (n,); for a
+        loss over queries, each query's, in order of first appearance.
 
         Set-level losses (dice and its family) have no per-row value: a UsageProblem says so.
         """
         if self.spec.loss.per == "set":
             raise UsageProblem(f"Loss {self.label!r} is a set-level loss: it has no per-row value.")
         sink = MemorySink()
-        self._run({"pred": pred, "target": target, **inputs}, weight, "mean", per_row=sink)
-        return sink.table().column(self.spec.label).to_numpy()
+        self._run({"pred": pred, "target": target, **inputs}, weight, "mean", query, per_row=sink)
+        return sink.table().column(self.spec.label).to_numpy(zero_copy_only=False)
 
-    def _derivatives(self, arrays: dict[str, ArrayLike], weight, reduction: str,
-                     with_hess: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def _derivatives(self, arrays: dict[str, ArrayLike], weight, reduction: str, with_hess: bool,
+                     query: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         if with_hess:
             _require_hessians([self.spec])
         sink = MemorySink()
-        self._run(arrays, weight, reduction, grad_out=sink, with_hess=with_hess)
+        self._run(arrays, weight, reduction, query, grad_out=sink, with_hess=with_hess)
         table = sink.table()
         shape = np.shape(arrays[self.spec.loss.inputs[0].name])
 
@@ -391,22 +418,24 @@ class LossFunction:
         return stacked("grad"), stacked("hess") if with_hess else None
 
     def grad(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
-             reduction: str = "mean", **inputs: ArrayLike) -> np.ndarray:
+             query: ArrayLike | None = None, reduction: str = "mean", **inputs: ArrayLike) -> np.ndarray:
         """d(value)/d(first input), shaped like the first input (pred, or anchor for triplet)."""
-        return self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, False)[0]
+        return self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, False, query)[0]
 
     def hess(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
-             reduction: str = "mean", **inputs: ArrayLike) -> np.ndarray:
+             query: ArrayLike | None = None, reduction: str = "mean", **inputs: ArrayLike) -> np.ndarray:
         """d^2(value)/d(first input)^2 element by element (the Hessian's diagonal), shaped like the first input.
 
         A loss without one (set-level and embedding/box losses) raises a UsageProblem saying why.
         """
-        return cast(np.ndarray, self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True)[1])
+        return cast(np.ndarray, self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True,
+                                                  query)[1])
 
     def grad_hess(self, pred: ArrayLike = None, target: ArrayLike = None, *, weight: ArrayLike | None = None,
-                  reduction: str = "mean", **inputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+                  query: ArrayLike | None = None, reduction: str = "mean",
+                  **inputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(grad(...), hess(...))`` from a single pass over the arrays."""
-        g, h = self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True)
+        g, h = self._derivatives({"pred": pred, "target": target, **inputs}, weight, reduction, True, query)
         return g, cast(np.ndarray, h)
 
 

@@ -64,9 +64,50 @@ column_options = _stack(
                  help="Columns for another input of a loss (var, anchor, positive, negative, label), repeatable."),
 )
 
+def parse_reduction(text: str) -> tuple[str, float | int | None]:
+    """``mean``, ``sum``, ``hard:FRACTION`` or ``hard:K`` -> (kind, fraction or count); ValueError says why.
+
+    A number with a point or an exponent is a fraction in (0, 1] (hard:0.1, hard:1.0); a plain integer
+    is a count of rows (hard:100).
+    """
+    kind, _, value = text.strip().partition(":")
+    if kind in ("mean", "sum") and not value:
+        return kind, None
+    if kind != "hard" or not value:
+        raise ValueError(f"{text!r} is not one of mean, sum, hard:FRACTION (e.g. hard:0.1) or hard:K (e.g. hard:100).")
+    value = value.strip()
+    if value.isdigit():
+        if int(value) < 1:
+            raise ValueError(f"{text!r}: hard:K needs K >= 1 rows.")
+        return "hard", int(value)
+    try:
+        fraction = float(value)
+    except ValueError:
+        raise ValueError(f"{text!r}: {value!r} is neither a fraction nor a count.") from None
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"{text!r}: the fraction must be in (0, 1].")
+    return "hard", fraction
+
+
+class Reduction(click.ParamType):
+    name = "REDUCTION"
+
+    def convert(self, value, param, ctx):
+        try:
+            parse_reduction(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return value.strip()
+
+
+# compute's reductions (diff and grad take REDUCTIONS: a hard mean has no paired resample or per-row form)
+REDUCTION = Reduction()
+
+
 reduction_options = _stack(
-    click.option("--reduction", type=REDUCTIONS, default="mean", show_default=True,
-                 help="How per-element losses are reduced, as in PyTorch."),
+    click.option("--reduction", type=REDUCTION, default="mean", show_default=True, metavar="mean|sum|hard:F|hard:K",
+                 help="How per-element losses are reduced, as in PyTorch; hard:0.1 (or hard:100) is the exact mean of "
+                 "the 10% (or 100) largest per-row losses, online hard example mining."),
     click.option("--grad", "with_grad", is_flag=True,
                  help="Also report the gradient of each value w.r.t. every prediction: l2 norm, abs_max, mean."),
 )
@@ -85,3 +126,8 @@ gate_options = _stack(
     click.option("--summary", is_flag=True,
                  help="Also append the markdown report to the file named by GITHUB_STEP_SUMMARY."),
 )
+
+plugin_option = click.option(
+    "--plugin", "plugins", multiple=True, metavar="FILE",
+    help="A Python file of your own losses (a LOSSES list of losscli Loss values), repeatable; "
+    "packages can add losses through the losscli.losses entry-point group instead.")

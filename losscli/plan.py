@@ -122,6 +122,7 @@ class Plan:
     group_by: list[str] = field(default_factory=list)
     keep: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    query: str | None = None  # the --query key column of the query losses
 
     @property
     def numeric(self) -> list[str]:
@@ -134,11 +135,15 @@ class Plan:
     @property
     def text(self) -> frozenset[str]:
         """Key columns: read as text where the format has no declared types (CSV), unless also numeric."""
-        return frozenset(self.group_by + self.keep) - set(self.numeric)
+        return frozenset(self.group_by + self.keep + self.query_column) - set(self.numeric)
 
     @property
     def projection(self) -> list[str]:
-        return list(dict.fromkeys(self.numeric + self.group_by + self.keep))
+        return list(dict.fromkeys(self.numeric + self.group_by + self.keep + self.query_column))
+
+    @property
+    def query_column(self) -> list[str]:
+        return [self.query] if self.query else []
 
 
 def check_roles(losses: list[Loss], specs: dict[str, str | None]) -> None:
@@ -153,7 +158,7 @@ def check_roles(losses: list[Loss], specs: dict[str, str | None]) -> None:
 
 def make_plan(schema: pa.Schema, sources: list[str], specs: list[LossSpec], columns: dict[str, str | None] | None = None,
               *, weight: str | None = None, group_by: list[str] | tuple = (), keep: str | list[str] | None = None,
-              reduction: str = "mean") -> Plan:
+              reduction: str = "mean", query: str | None = None) -> Plan:
     """Resolve every column the run needs against the schema; nothing is read yet."""
     columns = columns or {}
     check_roles([s.loss for s in specs], columns)
@@ -187,6 +192,7 @@ def make_plan(schema: pa.Schema, sources: list[str], specs: list[LossSpec], colu
         if is_vector(kind) or pa.types.is_struct(kind) or pa.types.is_map(kind):
             raise InputDataError(f"--group-by column {name!r} holds {kind} values, which cannot be group keys. "
                                  "Group by a column of numbers, text or dates.")
+    plan.query = resolve_query(schema, sources, specs, query, plan.warnings)
     if keep:
         specs_ = [keep] if isinstance(keep, str) else list(keep)
         plan.keep = list(dict.fromkeys(
@@ -200,6 +206,29 @@ def default_columns_notice(picked: dict[str, list[str]], example: str) -> str:
     what = uses[0] if len(uses) == 1 else "; ".join(f"{label}: {', '.join(v)}" for label, v in picked.items())
     return (f"columns picked by their default names: {what}. If that is not right, name them with --pred/--target, "
             f"or for one loss in its spec: -l '{example}:pred=COL'.")
+
+
+QUERY_DEFAULTS = ("qid", "query", "query_id")
+
+
+def resolve_query(schema: pa.Schema, sources: list[str], specs: list[LossSpec], query: str | None,
+                  warnings: list[str]) -> str | None:
+    """The --query key column when a query loss is asked for (default names qid, query, query_id)."""
+    wanting = [s.label for s in specs if s.loss.per == "query"]
+    if not wanting:
+        if query:
+            warnings.append(f"--query {query!r} is used only by losses over queries; none was asked for.")
+        return None
+    if not query and not any(name in schema.names for name in QUERY_DEFAULTS):
+        raise UsageProblem(f"{', '.join(wanting)} is defined on groups of rows: name the column holding each row's "
+                           f"query (or batch) with --query COL (default names: {', '.join(QUERY_DEFAULTS)}).")
+    names = resolve(schema, sources, query, Role("query", "query key", defaults=QUERY_DEFAULTS), "--query")
+    if len(names) != 1:
+        raise InputDataError(f"--query {query!r} names {len(names)} columns ({', '.join(names)}); give exactly one.")
+    kind = schema.field(names[0]).type
+    if is_vector(kind) or pa.types.is_struct(kind) or pa.types.is_map(kind):
+        raise InputDataError(f"--query column {names[0]!r} holds {kind} values, which cannot be query keys.")
+    return names[0]
 
 
 def parse_inputs(items: tuple[str, ...]) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The shared test harness every loss plugs into (the LossTester idea of torchmetrics).
 
 Everything goes through the public API (``losscli.get`` and ``losscli.compute``), so the engine
-behind it can change without these tests changing.
+behind it can change without these tests changing. The catalogue-wide properties and the helpers
+they use live in ``losscli.checks``, shared with `losscli check`; this module adds the torch oracle.
 
 - ``ours(name, params, arrays)``: our reduced value and full gradient.
 - ``assert_matches_torch(...)``: value and autograd gradient of a torch expression against ours.
@@ -21,6 +22,8 @@ import numpy as np
 
 import losscli
 from losscli.catalogue import get
+from losscli.checks import (as_arrays, assert_close, assert_gradient_matches_fd, assert_merge_equals_whole,  # noqa: F401
+                            compute_arrays, finite_difference, ours, reduced_value, spec_text, split)
 from losscli.sources import ArrowSource, arrow_table
 
 
@@ -29,123 +32,25 @@ def named(data, name: str) -> ArrowSource:
     return ArrowSource(arrow_table(data), name)
 
 
-def spec_text(name: str, params: dict | None = None) -> str:
-    """The --loss spec a user would type for these parameters."""
-    return name if not params else name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
-
-
-def _fmt(v) -> str:
-    if isinstance(v, (list, tuple)):
-        return ";".join(repr(float(x)) for x in v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "none"
-    return repr(v) if isinstance(v, float) else str(v)
-
-
-def as_arrays(arrays: dict) -> dict[str, np.ndarray]:
-    out = {}
-    for k, v in arrays.items():
-        a = np.asarray(v, dtype=np.float64)
-        out[k] = a[:, None] if a.ndim == 1 else a
-    return out
-
-
-def ours(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean", weight=None) -> tuple[float, np.ndarray]:
-    """Our reported value and the full gradient with respect to the first input."""
-    f = losscli.get(name, **(params or {}))
-    arrays = as_arrays(arrays)
-    return (f.value(**arrays, weight=weight, reduction=reduction),
-            f.grad(**arrays, weight=weight, reduction=reduction))
-
-
-def compute_arrays(name: str, params: dict | None, arrays: dict, **options):
-    """losscli.compute on the arrays as columns named by their roles; returns the Report."""
-    arrays = as_arrays(arrays)
-    data = dict(arrays)
-    group = options.pop("groups", None)
-    if group is not None:
-        data["g"] = np.asarray(group)
-        options["group_by"] = "g"
-    if options.get("weight") is not None:
-        data["w"] = np.asarray(options["weight"], dtype=np.float64)
-        options["weight"] = "w"
-    return losscli.compute(data, [spec_text(name, params)], inputs={role: role for role in arrays}, **options)
-
-
-def assert_close(actual, expected, rtol: float, what: str, atol_scale: float = 1e-12, atol: float | None = None) -> None:
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    if atol is None:
-        atol = atol_scale * max(scale, 1e-300)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
-
-
 def assert_matches_torch(name: str, params: dict | None, arrays: dict, torch_fn: Callable, *,
                          reduction: str = "mean", weight=None, rtol_value: float = 1e-9, rtol_grad: float = 1e-7,
                          grad: bool = True) -> None:
-    """torch_fn(**tensors) -> scalar tensor; the first input requires grad. Compares value and gradient."""
+    """torch_fn(**tensors) -> scalar tensor; the first input requires grad. Compares value and gradient.
+
+    A ``query`` entry (each row's query key) is passed to ours and to torch_fn as it is.
+    """
     import torch
 
-    arrays = as_arrays(arrays)
+    roles, query = split(arrays)
     first = get(name).inputs[0].name
-    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=(k == first)) for k, v in arrays.items()}
-    ref = torch_fn(**tensors)
-    value, g = ours(name, params, arrays, reduction=reduction, weight=weight)
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=(k == first)) for k, v in roles.items()}
+    extra = {} if query is None else {"query": query}
+    ref = torch_fn(**tensors, **extra)
+    value, g = ours(name, params, {**roles, **extra}, reduction=reduction, weight=weight)
     assert_close(value, ref.item(), rtol_value, f"{name} {params} value vs torch")
     if grad:
         ref.backward()
         assert_close(g, tensors[first].grad.numpy(), rtol_grad, f"{name} {params} gradient vs torch autograd")
-
-
-def reduced_value(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean", weight=None) -> float:
-    return losscli.get(name, **(params or {})).value(**as_arrays(arrays), weight=weight, reduction=reduction)
-
-
-def finite_difference(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean", weight=None,
-                      rel_step: float = 1e-6) -> np.ndarray:
-    """Central differences of the reduced value with respect to every element of the first input."""
-    arrays = as_arrays(arrays)
-    first = get(name).inputs[0].name
-    x = arrays[first]
-    grad = np.zeros_like(x)
-    for index in np.ndindex(*x.shape):
-        h = rel_step * max(1.0, abs(x[index]))
-        up, down = x.copy(), x.copy()
-        up[index] += h
-        down[index] -= h
-        f_up = reduced_value(name, params, {**arrays, first: up}, reduction=reduction, weight=weight)
-        f_down = reduced_value(name, params, {**arrays, first: down}, reduction=reduction, weight=weight)
-        grad[index] = (f_up - f_down) / (2.0 * h)
-    return grad
-
-
-def assert_gradient_matches_fd(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean",
-                               weight=None, rtol: float = 1e-5, atol: float = 1e-7) -> None:
-    """Analytic gradient against central differences (inputs should stay away from kinks)."""
-    _, g = ours(name, params, arrays, reduction=reduction, weight=weight)
-    fd = finite_difference(name, params, arrays, reduction=reduction, weight=weight)
-    scale = max(1.0, float(np.max(np.abs(fd))))
-    np.testing.assert_allclose(g, fd, rtol=rtol, atol=atol * scale, err_msg=f"{name} {params}: gradient vs finite differences")
-
-
-def assert_merge_equals_whole(name: str, params: dict | None, arrays: dict, *, batch_rows: int = 7,
-                              block_rows: int = 3, reduction: str = "mean", weight=None, groups=None) -> None:
-    """Batches and blocks of rows, folded into states and merged, give the numbers of the whole table."""
-    arrays = as_arrays(arrays)
-    common = dict(reduction=reduction, weight=weight, groups=groups, grad=True)
-    whole = compute_arrays(name, params, arrays, batch_rows=10**9, block_rows=10**9, **common)
-    chunked = compute_arrays(name, params, arrays, batch_rows=batch_rows, block_rows=block_rows, **common)
-    assert len(whole.results) == len(chunked.results)
-    for w, c in zip(whole.results, chunked.results):
-        assert (w.group, w.n) == (c.group, c.n)
-        assert_close(c.value, w.value, 1e-12, f"{name}: merged chunks vs whole, group {w.group}")
-        for key in ("l2", "abs_max", "mean"):
-            # a mean of signed gradients can cancel to ~0; its rounding error is bounded by eps * abs_max
-            assert_close(c.grad[key], w.grad[key], 1e-12, f"{name}: merged gradient {key}, group {w.group}",
-                         atol=1e-12 * max(abs(w.grad[key]), w.grad["abs_max"], 1e-300))
 
 
 def hessian_finite_difference(name: str, params: dict | None, arrays: dict, *, reduction: str = "mean", weight=None,

@@ -1,7 +1,8 @@
 """Properties every loss in the catalogue must have, driven by the registry (sklearn style).
 
-A loss without example inputs in tests/cases fails `test_every_loss_has_cases`, so a new
-loss cannot slip past these checks.
+The properties themselves live in ``losscli.checks``, where `losscli check` runs them on a user's
+losses too; here they run on every catalogue loss with the inputs of tests/cases. A loss without
+example inputs fails `test_every_loss_has_cases`, so a new loss cannot slip past these checks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import losscli
-from losscli import catalogue
+from losscli import catalogue, checks
 from losscli.catalogue import CATALOGUE
 
 from .cases import all_cases
@@ -45,75 +46,37 @@ def test_every_loss_documents_itself():
 @pytest.mark.parametrize("name,case", PARAMS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_gradient_matches_finite_differences(name, case, reduction):
-    arrays = case.make(np.random.default_rng(1), 6)
-    assert_gradient_matches_fd(name, case.params, arrays, reduction=reduction, rtol=case.fd_rtol)
+    checks.check_gradient(name, case, reduction)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_weighted_gradient_matches_finite_differences(name, case):
-    rng = np.random.default_rng(2)
-    arrays = case.make(rng, 6)
-    assert_gradient_matches_fd(name, case.params, arrays, weight=rng.uniform(0.2, 3.0, size=6), rtol=case.fd_rtol)
+    checks.check_weighted_gradient(name, case)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_merged_chunks_equal_whole(name, case):
-    rng = np.random.default_rng(3)
-    arrays = case.make(rng, 40)
-    assert_merge_equals_whole(name, case.params, arrays)
-    assert_merge_equals_whole(name, case.params, arrays, reduction="sum", weight=rng.uniform(0, 2, size=40),
-                              batch_rows=11, block_rows=4, groups=rng.integers(0, 3, size=40))
+    checks.check_merged_chunks(name, case)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_row_order_does_not_matter(name, case):
-    rng = np.random.default_rng(4)
-    arrays = as_arrays(case.make(rng, 30))
-    order = rng.permutation(30)
-    shuffled = {k: v[order] for k, v in arrays.items()}
-    v1, g1 = ours(name, case.params, arrays)
-    v2, g2 = ours(name, case.params, shuffled)
-    assert_close(v2, v1, 1e-12, "shuffled value")
-    assert_close(g2, g1[order], 1e-12, "shuffled gradient")
+    checks.check_row_order(name, case)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_integer_weights_equal_repeated_rows(name, case):
-    loss = CATALOGUE[name]
-    rng = np.random.default_rng(5)
-    arrays = as_arrays(case.make(rng, 12))
-    counts = rng.integers(0, 4, size=12)
-    counts[0] = max(counts[0], 1)
-    repeated = {k: np.repeat(v, counts, axis=0) for k, v in arrays.items()}
-    weighted = reduced_value(name, case.params, arrays, weight=counts.astype(float))
-    if loss.sample_weights:
-        assert_close(weighted, reduced_value(name, case.params, repeated), 1e-11, "weights vs repeated rows")
-    else:  # a loss that cannot take weights must ignore them, not half-apply them
-        assert_close(weighted, reduced_value(name, case.params, arrays), 1e-12, "ignored weights")
+    checks.check_integer_weights(name, case)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_single_row_is_finite(name, case):
-    arrays = case.make(np.random.default_rng(6), 1)
-    value, grad = ours(name, case.params, arrays)
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    checks.check_single_row(name, case)
 
 
 @pytest.mark.parametrize("name,case", PARAMS)
 def test_group_results_equal_results_on_each_group(name, case):
-    rng = np.random.default_rng(7)
-    arrays = as_arrays(case.make(rng, 30))
-    codes = rng.integers(0, 3, size=30)
-    report = compute_arrays(name, case.params, arrays, groups=codes, grad=True)
-    groups = [r for r in report.results if r.group is not None]
-    assert [r.group for r in groups] == [{"g": g} for g in range(3)]
-    for g, result in enumerate(groups):
-        alone = compute_arrays(name, case.params, {k: v[codes == g] for k, v in arrays.items()}, grad=True).results[0]
-        assert_close(result.value, alone.value, 1e-11, f"group {g} value")
-        for key in ("l2", "abs_max", "mean"):
-            # a mean of signed gradients can cancel to ~0 (softmax rows sum to 0): judge it against abs_max
-            assert_close(result.grad[key], alone.grad[key], 1e-10, f"group {g} grad {key}",
-                         atol=1e-12 * max(abs(alone.grad[key]), alone.grad["abs_max"], 1e-300))
+    checks.check_groups(name, case)
 
 
 def test_finite_difference_check_catches_a_wrong_gradient(monkeypatch):
@@ -136,12 +99,7 @@ FUSED = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in s
 @pytest.mark.parametrize("name,case", FUSED)
 def test_value_and_grad_agrees_with_value_and_grad_apart(name, case):
     """A definition that computes value and gradient together must give what the two give apart."""
-    loss = CATALOGUE[name]
-    params = {**loss.defaults(), **{k: tuple(v) if isinstance(v, list) else v for k, v in case.params.items()}}
-    arrays = as_arrays(case.make(np.random.default_rng(8), 50))
-    value, grad = loss.value_and_grad(**arrays, **params)
-    np.testing.assert_allclose(value, loss.value(**arrays, **params), rtol=1e-13, atol=0)
-    np.testing.assert_allclose(grad, loss.grad(**arrays, **params), rtol=1e-13, atol=0)
+    checks.check_fused(name, case)
 
 
 # losses that hold their rows (lovasz, the median) are not sums of statistics; diff refuses them

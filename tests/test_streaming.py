@@ -22,6 +22,8 @@ from losscli.catalogue import CATALOGUE
 from losscli.cli import main
 from losscli.sinks import MemorySink
 
+from losscli.checks import random_groups, random_weights, split
+
 from .cases import all_cases
 from .harness import as_arrays, assert_close, compute_arrays
 
@@ -43,8 +45,9 @@ def run(*args, input=None):
 def test_any_batch_and_block_size_gives_the_whole_tables_numbers(name, case, batch_rows, block_rows, seed, reduction):
     rng = np.random.default_rng(seed)
     arrays = as_arrays(case.make(rng, 40))
-    options = dict(weight=rng.uniform(0.1, 2.0, size=40), groups=rng.integers(0, 4, size=40), reduction=reduction,
-                   grad=True)
+    # weights and groups per row, or per query for a loss over queries
+    options = dict(weight=random_weights(rng, arrays, 0.1, 2.0), groups=random_groups(rng, arrays, 4),
+                   reduction=reduction, grad=True)
     whole = compute_arrays(name, case.params, arrays, batch_rows=10**9, block_rows=10**9, **options)
     parts = compute_arrays(name, case.params, arrays, batch_rows=batch_rows, block_rows=block_rows, **options)
     assert [(r.group, r.n) for r in parts.results] == [(r.group, r.n) for r in whole.results]
@@ -60,10 +63,11 @@ def test_streamed_gradient_and_per_row_equal_the_whole_tables(name, case):
     arrays = as_arrays(case.make(np.random.default_rng(11), 37))
     f = losscli.get(name, **case.params)
     whole = f.grad(**arrays)
+    roles, query = split(arrays)
     data = dict(arrays)
     grads, rows = MemorySink(), MemorySink()
-    losscli.compute(data, [f.spec], inputs={r: r for r in arrays}, grad_out=grads, batch_rows=5, block_rows=2,
-                    per_row=rows if CATALOGUE[name].per != "set" else None)
+    losscli.compute(data, [f.spec], inputs={r: r for r in roles}, grad_out=grads, batch_rows=5, block_rows=2,
+                    per_row=rows if CATALOGUE[name].per != "set" else None, query="query" if query is not None else None)
     table = grads.table()
     streamed = np.column_stack([table.column(c).to_numpy() for c in table.column_names if c.startswith("grad[")])
     np.testing.assert_allclose(streamed, whole.reshape(streamed.shape), rtol=1e-12, atol=1e-300)

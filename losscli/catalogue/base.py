@@ -44,6 +44,15 @@ A definition may also give ``value_and_grad``, returning both at once, when they
 Set-level losses ignore sample weights and the reduction (they are defined on
 the whole set); the engine warns when either is given. A set-level loss whose value is no sum of
 per-row statistics (``holds_rows``: medians, maxima, the Lovász extension) is described in engine/held.py.
+
+Query losses (``per="query"``: learning to rank, in-batch metric learning) are defined on all
+rows sharing a ``--query`` key at once. The engine gathers each query's rows wherever they are
+(see ``losscli.engine.queries``) and calls the definition on queries stacked by size::
+
+    values  L = loss.value(**inputs, **params)   # inputs (q, m, width): q queries of m rows; L (q,)
+    grads   G = loss.grad(**inputs, **params)    # (q, m, width of the first input): dL_q/dx
+    norm    d = loss.norm(**inputs, **params)    # (q,) optional; 0 leaves a query out of the mean
+    mean reduction = sum_q w_q L_q / sum_q w_q d_q, w_q the weight shared by the query's rows
 """
 
 from __future__ import annotations
@@ -274,6 +283,7 @@ class Loss:
     # and grad(..., totals=D) gets the rows of that array belonging to its block (see engine/held.py).
     holds_rows: bool = False
     stats_grad: Callable[..., np.ndarray] | None = None
+    origin: str = ""  # "" for the built-in catalogue; the plugin file or package that added the loss
 
     @property
     def param_names(self) -> tuple[str, ...]:

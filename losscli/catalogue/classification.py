@@ -270,7 +270,11 @@ FOCAL = Loss(
         relations="gamma=0 with alpha<0 is bce_logits. With --reduction sum on one column it equals Ultralytics' "
                   "FocalLoss (compat=ultralytics differs only at alpha=0, which Ultralytics treats as off). "
                   "compat=keras matches keras.losses.BinaryFocalCrossentropy(from_logits=True) with its default "
-                  "apply_class_balancing=False. Its soft-label cousin is varifocal.",
+                  "apply_class_balancing=False. Its soft-label cousin is varifocal. Focal and online hard example "
+                  "mining (--reduction hard:FRACTION, e.g. bce_logits --reduction hard:0.25) both make training "
+                  "dwell on hard examples: focal down-weights every easy example smoothly by (1 - p_t)^gamma and "
+                  "keeps them all, OHEM keeps only the hardest fraction with weight 1 and drops the rest (a 0/1 "
+                  "weight with a gradient of 0 on the dropped rows). Both at once is possible: focal with hard:F.",
         reference="Lin et al. (2017), Focal Loss for Dense Object Detection; torchvision.ops.sigmoid_focal_loss; "
                   "ultralytics.utils.loss.FocalLoss; keras.losses.BinaryFocalCrossentropy.",
     ),

@@ -55,13 +55,14 @@ def main():
       losscli grad -l focal --hess sample_data/binary.csv -o derivatives.parquet
       cat preds.csv | losscli compute -l bce_logits --format json
       losscli list
+      losscli check my_losses.py
     """
 
 
 def _register() -> None:
-    from . import catalogue, compute, diff, grad
+    from . import catalogue, check, compute, diff, grad
 
-    for module in (compute, diff, grad, catalogue):
+    for module in (compute, diff, grad, catalogue, check):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .common import Writer
+from ..options import plugin_option
+from .common import Writer, load_plugins
 
 
 @click.command()
 @click.argument("name")
-def explain(name):
+@plugin_option
+def explain(name, plugins):
     """Explain one loss: formula, parameters, inputs, gradient, when to use it, aliases, references.
 
     NAME is a catalogue name or an alias (BCEWithLogitsLoss, binary_crossentropy, log_loss...).
@@ -19,7 +21,9 @@ def explain(name):
     Examples:
       losscli explain focal
       losscli explain binary_crossentropy
+      losscli explain --plugin examples/my_losses.py expectile
     """
+    load_plugins(plugins)
     from ..catalogue import lookup
     from ..render.catalogue import explain_page
     from ..spec import unknown_loss
@@ -33,8 +37,9 @@ def explain(name):
 @click.command(name="list")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--long", "long", is_flag=True, help="A block a loss: summary, formula, inputs, parameters, aliases.")
-def list_losses(fmt, long):
-    """List every loss, one line each, then the aliases they go by (--long for the details).
+@plugin_option
+def list_losses(fmt, long, plugins):
+    """List every loss, one line each, then the aliases they go by (--long for the details); plugin losses are marked.
 
     \b
     Examples:
@@ -42,7 +47,9 @@ def list_losses(fmt, long):
       losscli list --long
       losscli list | grep -i crossentropy
       losscli list --format json | jq '.[].name'
+      losscli list --plugin examples/my_losses.py
     """
+    load_plugins(plugins)
     from ..render.catalogue import catalogue_json, catalogue_table
 
     if fmt == "json":

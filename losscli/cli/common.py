@@ -32,6 +32,15 @@ class Writer:
         return sys.stdout.isatty()
 
 
+def load_plugins(plugins) -> None:
+    """Register the losses of every --plugin FILE (exit 2 naming the file when one cannot be used)."""
+    if plugins:
+        from ..catalogue import load_plugin
+
+        for path in plugins:
+            load_plugin(path)
+
+
 def warn(messages, quiet: bool) -> None:
     if quiet:
         return

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from ..options import (AT_LEAST_ONE, ENGINES, column_options, gate_options, loss_options, output_options,
-                       reduction_options)
+                       plugin_option, reduction_options)
 from .common import (MachineReadable, ReadProgress, check_top, column_specs, emit_report, gate_exit, input_data,
-                     parse_gates, stdin_stream, warn, warn_skipped)
+                     load_plugins, parse_gates, stdin_stream, warn, warn_skipped)
 
 
 @click.command(cls=MachineReadable)
@@ -24,16 +24,20 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
 @click.option("--per-row", "per_row", metavar="FILE", help="Write each row's loss to FILE (.csv or .parquet).")
 @click.option("--grad-out", "grad_out", metavar="FILE",
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
+@click.option("--query", metavar="COL",
+              help="Key column grouping rows for losses over queries (ranking, in-batch metric learning); "
+              "default qid, query or query_id. Their --per-row output has one row per query.")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
 @click.option("--top", type=AT_LEAST_ONE, metavar="K", help="Show the K rows with the largest loss per loss.")
 @click.option("--batch-rows", "batch_rows", type=AT_LEAST_ONE, metavar="N",
               help="Rows read at a time (default 1048576). Every run streams; this only tunes memory against speed.")
 @click.option("--engine", type=ENGINES, default="local", show_default=True,
               help="local: this machine's cores. dask: the files' partitions on a Dask cluster (pip install 'losscli[dask]').")
+@plugin_option
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, strict_groups, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
+            group_by, strict_groups, per_row, grad_out, query, keep, top, batch_rows, engine, plugins, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -56,17 +60,21 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l BCEWithLogitsLoss -l binary_crossentropy:pred=prob sample_data/binary.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
+      losscli compute -l lambdarank:k=10 -l ndcg_loss:k=10 --query qid ranking.csv
+      losscli compute -l bce_logits --reduction hard:0.25 sample_data/binary.csv
+      losscli compute --plugin examples/my_losses.py -l expectile:tau=0.9 sample_data/regression.csv
     """
     from ..api import compute as run
     from ..gates import evaluate
     from ..spec import parse_spec
 
+    load_plugins(plugins)
     check_top(top, fmt)
     specs = [parse_spec(text) for text in losses]
     gates = parse_gates(fail_if, specs, group_by)
     with ReadProgress(quiet) as show:
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
-                     group_by=list(group_by), keep=keep, reduction=reduction, grad=with_grad, per_row=per_row,
+                     group_by=list(group_by), keep=keep, query=query, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
                      progress=show, stdin=stdin_stream())
     checks = evaluate(gates, report.results, strict_groups)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -33,6 +33,8 @@ from .finish import outcomes, reduce_value, reported_hess
 from .groups import GroupKeys
 from .held import HeldRows
 from .memory import keep_temporaries_in_heap
+from .hard import HardMeans, Rows, hard_spec
+from .queries import QueryRows, query_losses
 from .state import State, local_groups, terms
 
 # Rows per batch read from a source (about 8 MiB per float64 column), and elements per block:
@@ -103,6 +105,8 @@ class Accumulator:
     elements: list[dict[str, list[str]]] = field(default_factory=list)  # role -> element names
     tops: list[TopK] | None = None
     held: list[HeldRows | None] = field(default_factory=list)  # losses whose value needs every row (engine/held.py)
+    queries: QueryRows | None = None  # rows of the query losses, set by run() when there are any
+    hard: HardMeans | None = None  # --reduction hard:...: the selections, set by run()
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
@@ -154,20 +158,32 @@ class Accumulator:
             for i, lp in enumerate(self.plan.losses):
                 inputs = data.inputs(lp, start, stop)
                 check_block(lp, inputs, self.elements[i], batch, start)
+                if lp.loss.per == "query":  # evaluated on whole queries, by self.queries
+                    parts.append(None)
+                    continue
                 t = terms(lp.loss, inputs, lp.params, w if lp.loss.sample_weights else None,
                           self.options.with_grad and lp.loss.per != "set")
                 state = State.of(t, inputs[lp.first].shape[1], inverse, ids.size)
-                kept = (t.total, None if data.codes is None else data.codes[start:stop]) if lp.loss.holds_rows else None
-                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None, kept))
+                codes = None if data.codes is None else data.codes[start:stop]
+                kept = (t.total, codes) if lp.loss.holds_rows else None
+                hard = None
+                if self.hard is not None and i in self.hard.losses:
+                    hard = Rows.of(t, codes, self.options.with_grad)
+                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None, kept, hard))
             return ids, parts
 
         spans = block_spans(batch.rows, self.block_rows(data.columns))
         per_row: list[list[np.ndarray]] = [[] for _ in self.plan.losses]
         groups = self.groups
         for ids, parts in run_blocks(fold, spans):
-            for i, (state, unit, values, kept) in enumerate(parts):
+            for i, part in enumerate(parts):
+                if part is None:
+                    continue
+                state, unit, values, kept, hard = part
                 if kept is not None:
                     self.held[i].add(*kept)
+                if hard is not None:
+                    self.hard.add(i, hard, 1 + groups if self.grouping is not None else 1)
                 if self.states[i] is None:
                     self.states[i] = state.empty(groups)
                 self.states[i] = self.states[i].resized(groups)
@@ -178,6 +194,8 @@ class Accumulator:
                     per_row[i].append(values)
         if data.weight is not None:
             self.weight_total += float(data.weight.sum())
+        if self.queries is not None:
+            self.queries.add(data)
         if want_rows:
             self._rows_out(batch, [np.concatenate(v) if v else None for v in per_row])
         self.rows += batch.rows
@@ -195,6 +213,12 @@ class Accumulator:
                 if values is not None:
                     columns[lp.label] = pa.array(values)
             self.options.per_row.write(pa.table(columns))
+
+    def whole_state(self, i: int) -> State:
+        """Loss i's state of all rows (a hard mean selects on all rows at once, not group by group)."""
+        if self.hard is not None and i in self.hard.whole:
+            return self.hard.whole[i].copy()
+        return self.states[i].overall() if self.grouping is not None else self.states[i].copy()
 
     def merge(self, other: "Accumulator") -> None:
         """Add another partition's rows (group ids of ``other`` are mapped onto this one's)."""
@@ -244,7 +268,7 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
     set_grad = [options.with_grad and lp.loss.per == "set" for lp in plan.losses]
     overall_totals, scales, values = [], [], []
     for i, lp in enumerate(plan.losses):
-        whole = acc.states[i].overall()
+        whole = acc.whole_state(i)
         overall_totals.append(whole.total[0])
         if acc.held[i] is not None:  # its d value / d stats per row, from every row it holds; no scale
             acc.held[i].prepare_gradients(lp.loss, lp.params, acc.grouping is not None)
@@ -271,6 +295,9 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                 if not (set_grad[i] or options.grad_out is not None):
                     out.append((None, None, None, None))
                     continue
+                if lp.loss.per == "query":
+                    out.append((None, None, acc.queries.gradient(i, batch.first + start, stop - start) * scales[i], None))
+                    continue
                 inputs = data.inputs(lp, start, stop)
                 if lp.loss.per == "set":
                     held = acc.held[i]
@@ -290,6 +317,10 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                               with_hess=options.with_hess)
                     g = t.grad * scales[i]
                     h = reported_hess(lp.loss, t.hess, scales[i], values[i], g) if options.with_hess else None
+                    if acc.hard is not None and i in acc.hard.boundary:  # rows left out of a hard mean get 0
+                        selected = acc.hard.factor(i, t.per_row)[:, None]
+                        g = g * selected
+                        h = None if h is None else h * selected
                     out.append((None, None, g, h))
             return ids, out
 
@@ -333,7 +364,7 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
     results, warnings = [], list(plan.warnings)
     for i, lp in enumerate(plan.losses):
         state = acc.states[i]
-        whole_state = state.overall() if acc.grouping is not None else state.copy()
+        whole_state = acc.whole_state(i)
         if acc.held[i] is not None:  # the value comes from every row held, not from sums
             state = state.resized(acc.groups).copy()
             whole_state.total, state.total = acc.held[i].states(lp.loss, lp.params, acc.groups)
@@ -360,7 +391,9 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
                     warnings.append(probability_warning(lp, role, inside[0]))
     top = None
     if acc.tops is not None:
-        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per != "set"}
+        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per not in ("set", "query")}
+        if acc.queries is not None:
+            top.update(acc.queries.top(options.top))
     return Report(sources=list(plan.sources), rows=acc.rows, results=results, warnings=list(dict.fromkeys(warnings)),
                   group_by=list(plan.group_by), reduction=options.reduction, top=top)
 
@@ -370,19 +403,52 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
     two_passes = needs_second_pass(plan, options)
     if two_passes:
         source = source.rewindable()
-    acc = Accumulator(plan, options)
     sinks = [s for s in (options.per_row, options.grad_out) if s is not None]
+    queries = None
+    if query_losses(plan):  # per-query values replace per-row ones in --per-row
+        mixed = [lp.label for lp in plan.losses if lp.loss.per in ("element", "row")]
+        if options.per_row is not None and mixed:
+            from ..errors import UsageProblem
+
+            raise UsageProblem(f"--per-row writes one row per query for query losses and one per row for "
+                               f"{', '.join(mixed)}; compute them in separate runs.")
+        queries = QueryRows(plan, options)
+        if options.per_row is not None and plan.keep:
+            plan.warnings.append("--keep columns are per row; the --per-row output of query losses has one row per "
+                                 f"query ({plan.query}, rows, values), so they are left out of it.")
+        options = replace(options, per_row=None)
+    acc = Accumulator(plan, options)
+    if queries is not None:
+        acc.queries = queries
+    hard = hard_spec(options.reduction)
+    if hard is not None:
+        if queries is not None:
+            from ..errors import UsageProblem
+
+            raise UsageProblem(f"--reduction {options.reduction} averages the hardest rows; losses over queries "
+                               f"({', '.join(plan.losses[i].label for i in query_losses(plan))}) take mean or sum.")
+        source = source.rewindable()  # a hard mean larger than memory reads the input again
+        acc.hard = HardMeans(hard, plan, options)
     try:
         for batch in source.batches(plan.projection, options.batch_rows, plan.text):
             acc.add(batch)
             if options.progress:
                 options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+        if queries is not None:
+            queries.evaluate(acc)
+            if queries.options.per_row is not None:
+                queries.options.per_row.write(queries.per_query_table())
+        if acc.hard is not None:
+            acc.hard.finish(source, acc)
         whole_grads = second_pass(source, acc) if two_passes else None
         report = finish(acc, whole_grads)
     except BaseException:
         for sink in sinks:
             sink.abort()
         raise
+    finally:
+        if queries is not None:
+            queries.close()
     for sink in sinks:
         sink.close()
     return report

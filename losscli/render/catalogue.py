@@ -41,6 +41,7 @@ def catalogue_entries() -> list[dict]:
         entries.append({
             "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
             "per": loss.per, "sample_weights": loss.sample_weights, "hess": loss.hess is not None,
+            "plugin": loss.origin or None,
             "inputs": [{"role": r.name, "text": r.text, "domain": r.domain.text,
                         "width": r.width, "defaults": list(r.defaults)} for r in loss.inputs],
             "params": [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
@@ -98,12 +99,13 @@ def catalogue_table(file, long: bool = False) -> None:
     name_width = max(len(name) for name in CATALOGUE) + 2
     family = None
     for loss in CATALOGUE.values():
-        if loss.family != family and not long:
-            family = loss.family
+        shown = loss.family if not loss.origin else f"{loss.family} (plugin: {loss.origin})"
+        if shown != family and not long:
+            family = shown
             lines.append((family, "bold"))
         if long:
             lines.append(("", ""))
-            lines += [(line, "bold") for line in _wrap(f"{loss.name} ({loss.family}): {loss.summary}", width, 4)]
+            lines += [(line, "bold") for line in _wrap(f"{loss.name} ({shown}): {loss.summary}", width, 4)]
             fields = [("formula", loss.formula), ("inputs", describe_inputs(loss)),
                       ("parameters", describe_params(loss)), ("aliases", ", ".join(loss.aliases) or "-")]
             for key, text in fields:
@@ -149,7 +151,8 @@ def _explain(out, loss: Loss, alias) -> None:
         meaning = f"{loss.name} with {alias.preset}" if alias.preset else loss.name
         note = f" ({alias.note})" if alias.note else ""
         out.print(Text(f"{alias.name} is the {alias.source} name for {meaning}{note}.\n"))
-    out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}\n{escape(loss.summary)}\n\n"
+    origin = f" · plugin from {escape(loss.origin)}" if loss.origin else ""
+    out.print(Panel(f"[bold]{escape(loss.name)}[/] · {escape(loss.family)}{origin}\n{escape(loss.summary)}\n\n"
                     f"[bold]formula[/]  {escape(loss.formula)}", expand=False,
                     box=box.ROUNDED if out.is_terminal else box.ASCII))
     if loss.params:
@@ -169,7 +172,9 @@ def _explain(out, loss: Loss, alias) -> None:
     out.print()
     kind = {"element": "per element (the mean runs over every prediction element)",
             "row": "per row (the mean runs over rows)",
-            "set": "on the whole set (no per-row value; --weight does not apply)"}[loss.per]
+            "set": "on the whole set (no per-row value; --weight does not apply)",
+            "query": "per query: the rows sharing a --query key together (one value per query, mean over queries; "
+                     "--weight must be equal on a query's rows)"}[loss.per]
     also = "; ".join(f"{', '.join(names)} ({source}{': ' + preset if preset else ''}{'; ' + note if note else ''})"
                      for (source, preset, note), names in alias_groups(loss).items()) or "none"
     columns = ",".join(f"{r.name}=COL" for r in loss.inputs)

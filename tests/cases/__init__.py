@@ -11,19 +11,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    make: Callable[[np.random.Generator, int], dict]
-    params: dict = field(default_factory=dict)
-    # finite-difference tolerances; loosen only with a comment saying why
-    fd_rtol: float = 1e-5
+from losscli.checks import QUERY, Case  # noqa: F401  (the family modules import Case from here)
 
 
 def all_cases() -> dict[str, list[Case]]:

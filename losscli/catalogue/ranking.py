@@ -1,0 +1,281 @@
+"""Learning-to-rank losses: one value per query (the rows sharing a ``--query`` key), mean over queries.
+
+A query loss (``per="query"``) is given its queries stacked by size: every input is an array of
+shape (queries, rows, width) and the value is one number per query; the gradient has the shape of
+the first input. Scores (pred) and relevance labels (target) are one column each.
+
+- ranking_softmax: optax.losses.ranking_softmax_loss, -sum_i y_i log softmax(s)_i.
+- pairwise_logistic: RankNet's loss as rax.pairwise_logistic_loss (reduce_fn=sum) on one list.
+- lambdarank: the function whose gradient is LightGBM's lambdarank objective (lambdarank_norm=false).
+- ndcg_loss: 1 - sklearn.metrics.ndcg_score per query, ties averaged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_sigmoid, log_softmax, sigmoid
+
+SCORES = Role("pred", "one column: the model's score of each row (higher ranks first)", width=1,
+              defaults=("pred", "score", "prediction", "y_pred"))
+RELEVANCE = Role("target", "one column: each row's graded relevance (0 = not relevant, higher is better)", NON_NEGATIVE,
+                 width=1, defaults=("target", "relevance", "label", "y"),
+                 hint="Relevance labels are grades >= 0 (0 not relevant, 1, 2, ... more relevant).")
+ANY_RELEVANCE = Role("target", "one column: each row's relevance; only their order within a query matters", REAL,
+                     width=1, defaults=("target", "relevance", "label", "y"))
+GRADE = Domain("integer grades from 0 to 30", lambda a: (a < 0) | (a > 30) | (a != np.floor(a)))
+INTEGER_RELEVANCE = Role("target", "one column: integer relevance grades 0..30 (LightGBM's label_gain default 2^y - 1)",
+                         GRADE, width=1, defaults=("target", "relevance", "label", "y"),
+                         hint="lambdarank takes integer grades 0..30 as LightGBM does; round or bin the labels first.")
+
+HOW_IT_STREAMS = ("Rows are grouped by --query wherever they are in the files: kept in memory up to twice --batch-rows, "
+                  "hash-partitioned by query into temporary files beyond that, each partition then evaluated in memory. "
+                  "Cost: memory of one partition and one key per query, disk for the spilled columns, one read of the "
+                  "input and one of the spill; a single query must fit in memory.")
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    """(queries, rows, 1) to (queries, rows)."""
+    return x[..., 0]
+
+
+def _softplus_neg(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(-x)) for any x without overflow."""
+    return -log_sigmoid(x)
+
+
+# ----------------------------------------------------------------------------- ranking softmax
+
+
+def ranking_softmax_value_and_grad(pred, target):
+    s, y = _flat(pred), _flat(target)
+    q, m = s.shape
+    logp = log_softmax(s.reshape(q, m))
+    value = -(y * logp).sum(axis=1)
+    grad = -y + y.sum(axis=1, keepdims=True) * np.exp(logp)
+    return value, grad[..., None]
+
+
+def ranking_softmax(pred, target):
+    """-sum_i y_i log(exp(s_i) / sum_j exp(s_j)) per query (optax.losses.ranking_softmax_loss)."""
+    return ranking_softmax_value_and_grad(pred, target)[0]
+
+
+def ranking_softmax_grad(pred, target):
+    return ranking_softmax_value_and_grad(pred, target)[1]
+
+
+# ----------------------------------------------------------------------------- pairwise logistic (RankNet)
+
+
+def _weighted_pairs(s: np.ndarray, weight: np.ndarray, sigma: float):
+    """sum_ij weight_ij log(1 + exp(-sigma (s_i - s_j))) per query and its gradient (q, m, 1).
+
+    d/dd log(1 + exp(-d)) = -sigmoid(-d): row i gets -sigma times it and row j the opposite.
+    """
+    diff = sigma * (s[:, :, None] - s[:, None, :])
+    value = np.where(weight != 0, weight * _softplus_neg(diff), 0.0).sum(axis=(1, 2))
+    pull = weight * sigmoid(-diff)
+    grad = -sigma * (pull.sum(axis=2) - pull.sum(axis=1))
+    return value, grad[..., None]
+
+
+def pairwise_logistic_value_and_grad(pred, target, *, sigma=1.0):
+    s, y = _flat(pred), _flat(target)
+    better = (y[:, :, None] > y[:, None, :]).astype(np.float64)  # pairs where row i should rank above row j
+    return _weighted_pairs(s, better, sigma)
+
+
+def pairwise_logistic(pred, target, *, sigma=1.0):
+    """sum over pairs with y_i > y_j of log(1 + exp(-sigma (s_i - s_j))) per query."""
+    return pairwise_logistic_value_and_grad(pred, target, sigma=sigma)[0]
+
+
+def pairwise_logistic_grad(pred, target, *, sigma=1.0):
+    return pairwise_logistic_value_and_grad(pred, target, sigma=sigma)[1]
+
+
+# ----------------------------------------------------------------------------- lambdarank (LightGBM)
+
+
+def _discount(rank: np.ndarray) -> np.ndarray:
+    """LightGBM's DCGCalculator discount of a 0-based position: 1 / log2(2 + rank)."""
+    return 1.0 / np.log2(2.0 + rank)
+
+
+def _ranks(s: np.ndarray) -> np.ndarray:
+    """0-based position of each row when sorted by descending score; ties keep row order (std::stable_sort)."""
+    order = np.argsort(-s, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(s.shape[1])[None, :].repeat(s.shape[0], axis=0), axis=1)
+    return ranks
+
+
+def _inverse_max_dcg(y: np.ndarray, k: int) -> np.ndarray:
+    """1 / (the best DCG@k of each query's labels), or 0 when it is 0 (LightGBM's CalMaxDCGAtK)."""
+    ideal = -np.sort(-y, axis=1)[:, :k]
+    best = ((2.0 ** ideal - 1.0) * _discount(np.arange(ideal.shape[1]))).sum(axis=1)
+    return np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
+
+
+def lambdarank_value_and_grad(pred, target, *, k=30, sigma=1.0):
+    s, y = _flat(pred), _flat(target)
+    ranks = _ranks(s)
+    gain = 2.0 ** y - 1.0
+    disc = _discount(ranks)
+    # ordered pairs (i, j) with y_i > y_j, the better-ranked of the two within the top k
+    pair = (y[:, :, None] > y[:, None, :]) & (np.minimum(ranks[:, :, None], ranks[:, None, :]) < k)
+    delta_ndcg = ((gain[:, :, None] - gain[:, None, :]) * np.abs(disc[:, :, None] - disc[:, None, :])
+                  * _inverse_max_dcg(y, k)[:, None, None])
+    return _weighted_pairs(s, np.where(pair, delta_ndcg, 0.0), sigma)
+
+
+def lambdarank(pred, target, *, k=30, sigma=1.0):
+    """sum over pairs y_i > y_j of |delta NDCG_ij| log(1 + exp(-sigma (s_i - s_j))), the better one in the top k."""
+    return lambdarank_value_and_grad(pred, target, k=k, sigma=sigma)[0]
+
+
+def lambdarank_grad(pred, target, *, k=30, sigma=1.0):
+    return lambdarank_value_and_grad(pred, target, k=k, sigma=sigma)[1]
+
+
+# ----------------------------------------------------------------------------- 1 - NDCG (scikit-learn)
+
+
+def _tie_averaged_dcg(s: np.ndarray, gain: np.ndarray, k: int | None) -> np.ndarray:
+    """DCG@k per query with tied scores sharing their positions' discounts (sklearn's _tie_averaged_dcg).
+
+    Within a run of equal scores every row gets the run's mean gain times the run's summed
+    discounts; that is the mean of DCG over all orders of the tied rows (McSherry and Najork 2008).
+    """
+    q, m = s.shape
+    order = np.argsort(-s, axis=1, kind="stable")
+    s_sorted = np.take_along_axis(s, order, axis=1)
+    g_sorted = np.take_along_axis(gain, order, axis=1)
+    discount = 1.0 / np.log2(np.arange(m) + 2.0)
+    if k is not None:
+        discount[k:] = 0.0
+    new_run = np.ones((q, m), dtype=bool)
+    new_run[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
+    run = (np.cumsum(new_run, axis=1) - 1) + m * np.arange(q)[:, None]  # a distinct id per (query, run)
+    run = run.ravel()
+    size = q * m
+    gain_sum = np.bincount(run, weights=g_sorted.ravel(), minlength=size)
+    count = np.bincount(run, minlength=size)
+    discount_sum = np.bincount(run, weights=np.broadcast_to(discount, (q, m)).ravel(), minlength=size)
+    per_run = np.where(count > 0, gain_sum / np.maximum(count, 1), 0.0) * discount_sum
+    return per_run.reshape(q, m).sum(axis=1)
+
+
+def ndcg_loss(pred, target, *, k=None):
+    """1 - DCG@k(scores) / DCG@k(ideal) per query, gains y, discounts 1/log2(rank + 1), ties averaged.
+
+    A query with no relevant row (ideal DCG 0) scores NDCG 0 as in scikit-learn, so its loss is 1.
+    """
+    s, y = _flat(pred), _flat(target)
+    dcg = _tie_averaged_dcg(s, y, k)
+    ideal = -np.sort(-y, axis=1)
+    discount = 1.0 / np.log2(np.arange(y.shape[1]) + 2.0)
+    if k is not None:
+        discount[k:] = 0.0
+    best = (ideal * discount).sum(axis=1)
+    ndcg = np.where(best > 0, dcg / np.where(best > 0, best, 1.0), 0.0)
+    return 1.0 - ndcg
+
+
+def ndcg_loss_grad(pred, target, *, k=None):
+    # NDCG depends on the scores only through their order: constant between ties, so the gradient is 0
+    # wherever it exists (and undefined where two scores are equal).
+    return np.zeros_like(pred)
+
+
+# ----------------------------------------------------------------------------- definitions
+
+K_PARAM = Param("k", 30, "NDCG truncation: pairs count when the better-ranked row is in the top k "
+                "(LightGBM lambdarank_truncation_level)", kind=int, low=1)
+
+RANKING_SOFTMAX = Loss(
+    name="ranking_softmax", family="ranking", summary="Listwise softmax cross-entropy of each query's scores against its relevance.",
+    formula="-sum_i y_i log(exp(s_i) / sum_j exp(s_j)) per query; mean over queries",
+    inputs=(SCORES, RELEVANCE), value=ranking_softmax, grad=ranking_softmax_grad,
+    value_and_grad=ranking_softmax_value_and_grad, per="query",
+    explain=Explain(
+        inputs="pred is one column of scores, target one column of relevance grades >= 0, and --query the column that "
+               "says which rows form a list. One value per query, mean over queries. " + HOW_IT_STREAMS,
+        gradient="-y_i + (sum_j y_j) softmax(s)_i for each row of the query (the relevance is not normalised, as optax).",
+        use="Training a scorer to put relevant items first when only the list matters (search, recommendations); "
+            "a strong, simple listwise baseline.",
+        avoid="Lists whose grades sum to very different totals: the loss scales with sum y (normalise the labels "
+              "first if that is unwanted). A query with all grades 0 costs 0.",
+        relations="With one relevant row per query it is cross_entropy over the query's rows; pairwise_logistic and "
+                  "lambdarank compare pairs instead.",
+        reference="optax.losses.ranking_softmax_loss (reduce_fn=mean over lists); Cao et al. (2007), ListNet; "
+                  "Bruch et al. (2019), An Analysis of the Softmax Cross Entropy Loss for Learning-to-Rank.",
+    ),
+)
+
+PAIRWISE_LOGISTIC = Loss(
+    name="pairwise_logistic", family="ranking", summary="RankNet: logistic loss on every pair of rows whose relevance differs.",
+    formula="sum over pairs y_i > y_j of log(1 + exp(-sigma (s_i - s_j))) per query; mean over queries",
+    inputs=(SCORES, ANY_RELEVANCE), value=pairwise_logistic, grad=pairwise_logistic_grad,
+    value_and_grad=pairwise_logistic_value_and_grad, per="query",
+    params=(Param("sigma", 1.0, "steepness of the logistic (RankNet's sigma)", low=0.0, low_open=True),),
+    explain=Explain(
+        inputs="pred is one column of scores, target one column of relevance (only the order of the labels within a "
+               "query matters), --query the list key. One value per query (a sum over its pairs), mean over queries. "
+               + HOW_IT_STREAMS,
+        gradient="Row i gets -sigma sum_j sigmoid(-sigma (s_i - s_j)) over the rows j it should beat, and +sigma times "
+                 "the same over the rows that should beat it.",
+        use="Learning to rank from graded or pairwise preferences; the loss LambdaRank and LambdaMART start from.",
+        avoid="Very long lists: the cost grows with the square of the query size and long lists dominate the sum.",
+        relations="lambdarank weights each pair by its |delta NDCG|; ranking_softmax is the listwise alternative.",
+        reference="Burges et al. (2005), Learning to Rank using Gradient Descent (RankNet); "
+                  "rax.pairwise_logistic_loss with reduce_fn=jnp.sum on one list.",
+    ),
+)
+
+LAMBDARANK = Loss(
+    name="lambdarank", family="ranking", summary="LambdaRank with NDCG@k: pairwise logistic loss weighted by |delta NDCG|, as LightGBM.",
+    formula="sum over pairs y_i > y_j, min(rank_i, rank_j) < k, of |delta NDCG@k_ij| log(1 + exp(-sigma (s_i - s_j)))",
+    inputs=(SCORES, INTEGER_RELEVANCE), value=lambdarank, grad=lambdarank_grad,
+    value_and_grad=lambdarank_value_and_grad, per="query",
+    params=(K_PARAM, Param("sigma", 1.0, "steepness of the logistic (LightGBM sigmoid)", low=0.0, low_open=True)),
+    explain=Explain(
+        inputs="pred is one column of scores, target integer relevance grades 0..30 (gain 2^y - 1, LightGBM's default "
+               "label_gain), --query the list key. One value per query, mean over queries. " + HOW_IT_STREAMS,
+        gradient="LightGBM's lambdas with lambdarank_norm=false: for each counted pair, -sigma |delta NDCG| "
+                 "sigmoid(-sigma (s_high - s_low)) on the better row and the opposite on the other. |delta NDCG| = "
+                 "(gain_i - gain_j) |1/log2(2 + rank_i) - 1/log2(2 + rank_j)| / maxDCG@k depends on the ranks only, so "
+                 "it is constant between ties and this is the exact gradient wherever scores are distinct.",
+        use="Reproducing or monitoring the objective LambdaMART (LightGBM objective=lambdarank) optimises, per query.",
+        avoid="Reading it as NDCG: it is a smooth surrogate (use ndcg_loss for the metric). LightGBM's default "
+              "lambdarank_norm=true rescales its lambdas in a way that is not the gradient of any function; this is "
+              "the norm=false objective. Queries whose labels are all 0 cost 0.",
+        relations="pairwise_logistic is the same sum without the |delta NDCG| weights; ndcg_loss is the metric it "
+                  "approximates.",
+        reference="Burges (2010), From RankNet to LambdaRank to LambdaMART; LightGBM src/objective/rank_objective.hpp "
+                  "(LambdarankNDCG, lambdarank_truncation_level=30, sigmoid=1) and src/metric/dcg_calculator.cpp.",
+    ),
+)
+
+NDCG_LOSS = Loss(
+    name="ndcg_loss", family="ranking", summary="1 - NDCG@k of each query, exactly scikit-learn's ndcg_score (ties averaged).",
+    formula="1 - DCG@k / ideal DCG@k, DCG = sum_i y_(i) / log2(i + 1); mean over queries",
+    inputs=(SCORES, RELEVANCE), value=ndcg_loss, grad=ndcg_loss_grad, per="query",
+    params=(Param("k", None, "only the top k positions count (none: all)", kind=int, low=1, allow_none=True),),
+    explain=Explain(
+        inputs="pred is one column of scores, target one column of relevance gains >= 0 (used as gains directly, as "
+               "scikit-learn does), --query the list key. One value per query, mean over queries. " + HOW_IT_STREAMS,
+        gradient="Zero: NDCG changes only when two scores swap order, so it is flat almost everywhere (and undefined at "
+                 "ties). --grad reports zeros; train with lambdarank or ranking_softmax instead.",
+        use="Reporting ranking quality (mean 1 - NDCG@k over queries) and gating CI on it.",
+        avoid="Training by gradient (it has none). A query with no relevant row gets NDCG 0 (loss 1) as in "
+              "scikit-learn, while LightGBM's metric counts it as 1; scikit-learn refuses one-row queries, we score them.",
+        relations="1 - sklearn.metrics.ndcg_score(y, s, k=k) when every query has the same size; lambdarank is its "
+                  "smooth surrogate.",
+        reference="Jarvelin and Kekalainen (2002), Cumulated gain-based evaluation; sklearn.metrics.ndcg_score "
+                  "(ignore_ties=False: McSherry and Najork (2008) tie averaging).",
+    ),
+)
+
+LOSSES = (RANKING_SOFTMAX, PAIRWISE_LOGISTIC, LAMBDARANK, NDCG_LOSS)

@@ -1,0 +1,406 @@
+"""Losses over groups of rows (``per="query"``): every row of a query together, wherever the rows are.
+
+A query loss (learning to rank, in-batch metric learning) is defined on all rows sharing a
+``--query`` key at once and is not a sum of per-row terms, so no mergeable per-row state exists
+for it. The rows of one query may be anywhere in the input: split across batches, files or the
+two ends of a file. This module collects them with an external hash partition:
+
+    pass 1 (the ordinary read): each validated batch's query-loss columns, its query id (Arrow
+        dictionary encoding, ids in order of first appearance) and row number are kept in memory,
+        up to ``2 * batch_rows`` rows; past that, rows are hash-partitioned by query id into 16
+        temporary Arrow IPC files, so all rows of a query land in the same file.
+    then: each partition is read on its own, sorted by (query, row), cut into queries, and the
+        queries are evaluated in memory, size by size, as (queries, rows, width) arrays. A
+        partition still larger than the budget is split again on other bits of the hash.
+
+Cost: memory of one partition (about ``2 * batch_rows`` rows of the query losses' columns) plus
+one key per query; disk of the used columns once, uncompressed, in the temporary folder (only when
+the input is larger than the budget); one read of the input, one of the spill. A single query must
+fit in memory. The result does not depend on how rows are split into batches or files: within a
+query rows are taken in input order. --grad-out rows of a query loss go through a memory-mapped
+temporary file indexed by row number, so they come out in input order.
+
+A query's value goes into the mergeable ``State`` as one "row" would: ``w_q * L_q`` and ``w_q *
+d_q``, where ``w_q`` is the weight of the query's rows (equal on every row of it) and ``d_q`` the
+loss's own denominator (1, or 0 for a query the loss leaves out); gradient sums are of
+``w_q * dL_q/dx`` over the query's rows, so finishing is the same as for every other loss.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InputDataError
+from .groups import GroupKeys
+from .state import State
+
+PARTITIONS = 16  # files per spill level: 4 bits of the hash
+MAX_LEVELS = 8  # 32 bits of hash; a partition is then evaluated in memory whatever its size
+PAIR_ELEMENTS = 1 << 22  # queries of one size are evaluated this many (rows x rows) entries at a time
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
+
+
+def query_losses(plan) -> list[int]:
+    return [i for i, lp in enumerate(plan.losses) if lp.loss.per == "query"]
+
+
+def partition_of(qid: np.ndarray, level: int) -> np.ndarray:
+    """Fibonacci hashing of the query id; level k uses bits [60 - 4k, 64 - 4k) of the product."""
+    with np.errstate(over="ignore"):
+        h = qid.astype(np.uint64) * _FIBONACCI
+    return ((h >> np.uint64(60 - 4 * level)) & np.uint64(PARTITIONS - 1)).astype(np.intp)
+
+
+def _column(values: np.ndarray) -> pa.Array:
+    if values.ndim == 1:
+        return pa.array(values)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1])
+
+
+def _numpy(column) -> np.ndarray:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_fixed_size_list(column.type):
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), column.type.list_size)
+    return column.to_numpy(zero_copy_only=False)
+
+
+class Spill:
+    """Partition files of one level in a temporary folder; each holds whole queries."""
+
+    def __init__(self, folder: str, level: int) -> None:
+        self.folder, self.level = folder, level
+        self.paths = [os.path.join(folder, f"l{level}-p{p}.arrow") for p in range(PARTITIONS)]
+        self.writers: list = [None] * PARTITIONS
+        self.rows = np.zeros(PARTITIONS, dtype=np.int64)
+
+    def write(self, table: pa.Table) -> None:
+        parts = partition_of(table.column("__q").to_numpy(), self.level)
+        order = np.argsort(parts, kind="stable")
+        counts = np.bincount(parts, minlength=PARTITIONS)
+        table = table.take(pa.array(order))
+        start = 0
+        for p, count in enumerate(counts):
+            if count:
+                if self.writers[p] is None:
+                    self.writers[p] = pa.ipc.new_file(self.paths[p], table.schema)
+                self.writers[p].write_table(table.slice(start, count))
+                self.rows[p] += count
+            start += count
+
+    def close(self) -> None:
+        for writer in self.writers:
+            if writer is not None:
+                writer.close()
+
+    def read(self, p: int) -> pa.Table:
+        with pa.memory_map(self.paths[p]) as source:
+            table = pa.ipc.open_file(source).read_all()
+        os.unlink(self.paths[p])
+        return table
+
+
+@dataclass
+class QueryRecords:
+    """Per-query values kept for --per-row and --top: query id, rows, one value per query loss."""
+
+    qid: list[np.ndarray] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    values: list[list[np.ndarray]] = field(default_factory=list)
+
+
+class QueryRows:
+    """The rows of a run's query losses, collected in pass 1 and evaluated query by query afterwards."""
+
+    def __init__(self, plan, options) -> None:
+        self.plan, self.options = plan, options
+        self.indices = query_losses(plan)
+        self.keys = GroupKeys([plan.query])
+        self.columns = list(dict.fromkeys(c for i in self.indices for cols in plan.losses[i].columns.values()
+                                          for c in cols))
+        self.budget = 2 * options.batch_rows
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.folder: str | None = None
+        self.spill: Spill | None = None
+        self.want_values = options.per_row is not None or options.top is not None
+        self.records = QueryRecords(values=[[] for _ in self.indices]) if self.want_values else None
+        self.grad_file: np.memmap | None = None
+        self.grad_offsets: dict[int, tuple[int, int]] = {}  # loss index -> (first column, width) in grad_file
+
+    # ----------------------------------------------------------------------------- pass 1
+
+    def add(self, data) -> None:
+        """Keep a validated batch's query-loss columns (BatchArrays of the pipeline)."""
+        batch = data.batch
+        column = batch.data.column(self.plan.query)
+        if column.null_count:
+            rows = np.nonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
+            raise InputDataError(f"--query column {self.plan.query!r} has missing values at {batch.locate(rows)}. "
+                                 "Every row of a query loss needs its query key.")
+        qid = self.keys.ids(batch)
+        table = {"__q": pa.array(qid.astype(np.int64)),
+                 "__row": pa.array(np.arange(batch.first, batch.first + batch.rows, dtype=np.int64))}
+        if data.codes is not None:
+            table["__g"] = pa.array(data.codes.astype(np.int64))
+        if data.weight is not None:
+            table["__w"] = pa.array(data.weight)
+        for name in self.columns:
+            table[name] = _column(data.columns[name])
+        self.buffer.append(pa.table(table))
+        self.buffered += batch.rows
+        if self.buffered > self.budget:
+            if self.spill is None:
+                self.folder = tempfile.mkdtemp(prefix="losscli-queries-")
+                self.spill = Spill(self.folder, 0)
+            for part in self.buffer:
+                self.spill.write(part)
+            self.buffer, self.buffered = [], 0
+
+    # ----------------------------------------------------------------------------- evaluation
+
+    def evaluate(self, acc) -> None:
+        """Evaluate every query and set the states of the query losses in ``acc``."""
+        options = self.options
+        with_grad = options.with_grad
+        self.groups = acc.groups
+        self.states = {i: None for i in self.indices}
+        if options.grad_out is not None:
+            self._open_grad_file(acc)
+        try:
+            if self.spill is None:
+                if self.buffer:
+                    self._evaluate_table(pa.concat_tables(self.buffer), with_grad, acc)
+            else:
+                for part in self.buffer:
+                    self.spill.write(part)
+                self.spill.close()
+                self._evaluate_spill(self.spill, with_grad, acc)
+        finally:
+            self.buffer = []
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
+        for i in self.indices:
+            state = self.states[i]
+            if state is None:  # no rows at all
+                state = _empty_state(1, with_grad)
+            acc.states[i] = state.resized(acc.groups)
+
+    def _evaluate_spill(self, spill: Spill, with_grad: bool, acc) -> None:
+        for p in range(PARTITIONS):
+            if not spill.rows[p]:
+                continue
+            table = spill.read(p)
+            if spill.rows[p] > self.budget and spill.level + 1 < MAX_LEVELS and _queries_in(table) > 1:
+                deeper = Spill(spill.folder, spill.level + 1)
+                deeper.write(table)
+                deeper.close()
+                del table
+                self._evaluate_spill(deeper, with_grad, acc)
+            else:
+                self._evaluate_table(table, with_grad, acc)
+
+    def _evaluate_table(self, table: pa.Table, with_grad: bool, acc) -> None:
+        qid = table.column("__q").to_numpy()
+        rows = table.column("__row").to_numpy()
+        order = np.lexsort((rows, qid))
+        qid, rows = qid[order], rows[order]
+        starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
+        sizes = np.diff(np.r_[starts, qid.size])
+        first_q = qid[starts]
+        weight = _per_query(table, "__w", order, starts, sizes, self._describe, first_q, "--weight")
+        group = _per_query(table, "__g", order, starts, sizes, self._describe, first_q, "--group-by")
+        group = np.zeros(starts.size, dtype=np.intp) if group is None else group.astype(np.intp)
+        arrays = {name: _numpy(table.column(name))[order] for name in self.columns}
+        del table
+        for slot, i in enumerate(self.indices):
+            lp = self.plan.losses[i]
+            inputs = {role: _role(arrays, cols) for role, cols in lp.columns.items()}
+            weighted = weight if lp.loss.sample_weights else None
+            want_grad = with_grad or self.grad_file is not None
+            per_query = evaluate_queries(lp.loss, lp.params, inputs, starts, sizes, weighted, want_grad)
+            width = inputs[lp.first].shape[1]
+            state = per_query.state(group, self.groups, width, with_grad)
+            self.states[i] = state if self.states[i] is None else self.states[i].merge(state)
+            if self.records is not None:
+                self.records.values[slot].append(per_query.values)
+            if self.grad_file is not None:
+                first, _ = self.grad_offsets[i]
+                self.grad_file[rows, first:first + width] = per_query.row_grad
+        if self.records is not None:
+            self.records.qid.append(first_q)
+            self.records.rows.append(sizes)
+
+    def _describe(self, qids: np.ndarray) -> str:
+        keys = self.keys.table().column(0).take(pa.array(qids[:3].astype(np.int64))).to_pylist()
+        more = f" and {qids.size - 3} more" if qids.size > 3 else ""
+        return f"queries {', '.join(repr(k) for k in keys)}{more}"
+
+    # ----------------------------------------------------------------------------- outputs
+
+    def _open_grad_file(self, acc) -> None:
+        width = 0
+        for i in self.indices:
+            lp = self.plan.losses[i]
+            w = len(acc.elements[i][lp.first]) if acc.elements[i] else 1
+            self.grad_offsets[i] = (width, w)
+            width += w
+        self.grad_folder = tempfile.mkdtemp(prefix="losscli-query-grads-")
+        path = os.path.join(self.grad_folder, "grad.f64")
+        self.grad_file = np.memmap(path, dtype=np.float64, mode="w+", shape=(max(acc.rows, 1), max(width, 1)))
+
+    def gradient(self, i: int, first: int, rows: int) -> np.ndarray:
+        """Rows [first, first + rows) of loss i's weighted gradient w_q dL_q/dx (before the reduction's scale)."""
+        start, width = self.grad_offsets[i]
+        return np.array(self.grad_file[first:first + rows, start:start + width])
+
+    def close(self) -> None:
+        if self.grad_file is not None:
+            del self.grad_file
+            self.grad_file = None
+            shutil.rmtree(self.grad_folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def per_query_table(self) -> pa.Table:
+        """One row per query, in order of first appearance: the key, its rows, each query loss's value."""
+        r = self.records
+        qid = np.concatenate(r.qid) if r.qid else np.empty(0, dtype=np.int64)
+        order = np.argsort(qid, kind="stable")
+        keys = self.keys.table().column(0).take(pa.array(qid[order]))
+        columns = {self.plan.query: keys, "rows": pa.array(np.concatenate(r.rows)[order] if r.rows else [], pa.int64())}
+        for slot, i in enumerate(self.indices):
+            values = np.concatenate(r.values[slot]) if r.values[slot] else np.empty(0)
+            columns[self.plan.losses[i].label] = pa.array(values[order], pa.float64())
+        return pa.table(columns)
+
+    def top(self, k: int) -> dict[str, list[dict]]:
+        """The k queries with the largest loss, per query loss; ties keep the order of first appearance."""
+        table = self.per_query_table()
+        out = {}
+        keys = table.column(self.plan.query).to_pylist()
+        rows = table.column("rows").to_numpy()
+        for i in self.indices:
+            label = self.plan.losses[i].label
+            values = table.column(label).to_numpy(zero_copy_only=False)
+            usable = np.flatnonzero(~np.isnan(values))
+            order = usable[np.lexsort((usable, -values[usable]))][:k]
+            out[label] = [{self.plan.query: keys[j], "rows": int(rows[j]), "loss": float(values[j])} for j in order]
+        return out
+
+
+def _queries_in(table: pa.Table) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.count_distinct(table.column("__q")).as_py())
+
+
+def _role(arrays: dict[str, np.ndarray], columns: list[str]) -> np.ndarray:
+    parts = [arrays[c][:, None] if arrays[c].ndim == 1 else arrays[c] for c in columns]
+    return parts[0] if len(parts) == 1 else np.hstack(parts)
+
+
+def _per_query(table, name, order, starts, sizes, describe, qids, option) -> np.ndarray | None:
+    """A column that must hold one value per query (weight, group id): that value, or exit 3 naming the queries."""
+    if name not in table.column_names:
+        return None
+    values = table.column(name).to_numpy()[order]
+    first = values[starts]
+    differs = values != np.repeat(first, sizes)
+    if differs.any():
+        bad = np.unique(np.repeat(np.arange(starts.size), sizes)[differs])
+        raise InputDataError(f"{option} differs between rows of the same query ({describe(qids[bad])}). "
+                             f"A query loss gives one value per query, so {option} must be the same on all its rows.")
+    return first
+
+
+def _empty_state(groups: int, with_grad: bool) -> State:
+    zeros = np.zeros(groups)
+    state = State(total=zeros.copy(), norm=zeros.copy(), rows=zeros.copy(), elements=zeros.copy())
+    if with_grad:
+        state.grad_sq, state.grad_sum, state.grad_absmax = zeros.copy(), zeros.copy(), zeros.copy()
+    return state
+
+
+@dataclass
+class PerQuery:
+    """A loss evaluated on some queries: each query's value, denominator, weight and gradient."""
+
+    values: np.ndarray  # (q,) L_q / d_q, NaN where the loss leaves the query out
+    total: np.ndarray  # (q,) w_q L_q
+    norm: np.ndarray  # (q,) w_q d_q
+    sizes: np.ndarray  # (q,) rows per query
+    row_grad: np.ndarray | None  # (n, c) w_q dL_q/dx per row, rows in query order
+    grad_sq: np.ndarray | None = None  # (q,) per-query sums of the weighted gradient
+    grad_sum: np.ndarray | None = None
+    grad_absmax: np.ndarray | None = None
+
+    def state(self, group: np.ndarray, groups: int, width: int, with_grad: bool) -> State:
+        def add(x):
+            return np.bincount(group, weights=x, minlength=groups)
+
+        state = State(total=add(self.total), norm=add(self.norm), rows=add((self.norm > 0).astype(np.float64)),
+                      elements=add(self.sizes * float(width)))
+        if with_grad:
+            biggest = np.zeros(groups)
+            np.maximum.at(biggest, group, self.grad_absmax)
+            state.grad_sq, state.grad_sum, state.grad_absmax = add(self.grad_sq), add(self.grad_sum), biggest
+        return state
+
+
+def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: np.ndarray, sizes: np.ndarray,
+                     weight: np.ndarray | None, with_grad: bool) -> PerQuery:
+    """Evaluate a query loss on rows sorted by query (query k is rows starts[k] .. starts[k] + sizes[k]).
+
+    Queries of the same size are stacked into (queries, rows, width) arrays, so the loss's own code
+    is vectorised over queries and no Python loop runs over rows; a loop runs over the distinct
+    sizes, in chunks that keep (rows x rows) temporaries bounded.
+    """
+    q = starts.size
+    first = inputs[loss.inputs[0].name]
+    n, width = first.shape
+    raw = np.empty(q)
+    denom = np.ones(q)
+    grad = np.zeros((n, width)) if with_grad else None
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
+        step = max(1, PAIR_ELEMENTS // int(size * size * max(1, width)))
+        for lo in range(0, which.size, step):
+            chosen = which[lo:lo + step]
+            index = starts[chosen][:, None] + np.arange(size)
+            stacked = {role: a[index] for role, a in inputs.items()}
+            if with_grad:
+                if loss.value_and_grad is not None:
+                    v, g = loss.value_and_grad(**stacked, **params)
+                else:
+                    v, g = loss.value(**stacked, **params), loss.grad(**stacked, **params)
+                grad[index.ravel()] = np.asarray(g, dtype=np.float64).reshape(-1, width)
+            else:
+                v = loss.value(**stacked, **params)
+            raw[chosen] = np.asarray(v, dtype=np.float64)
+            if loss.norm is not None:
+                denom[chosen] = np.asarray(loss.norm(**stacked, **params), dtype=np.float64)
+    used = denom > 0
+    raw = np.where(used, raw, 0.0)
+    w = np.ones(q) if weight is None else weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(used, raw / np.where(used, denom, 1.0), np.nan)
+    result = PerQuery(values=values, total=w * raw, norm=w * denom, sizes=sizes, row_grad=None)
+    if with_grad:
+        query_of_row = np.repeat(np.arange(q), sizes)
+        grad *= w[query_of_row][:, None]
+        result.row_grad = grad
+        result.grad_sq = np.bincount(query_of_row, weights=np.einsum("ij,ij->i", grad, grad), minlength=q)
+        result.grad_sum = np.bincount(query_of_row, weights=grad.sum(axis=1), minlength=q)
+        biggest = np.zeros(q)
+        np.maximum.at(biggest, query_of_row, np.abs(grad).max(axis=1) if grad.size else np.zeros(n))
+        result.grad_absmax = biggest
+    return result
