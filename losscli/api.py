@@ -57,12 +57,15 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
             inputs: dict[str, str] | None = None, group_by: Iterable[str] | str = (), keep: str | None = None,
             reduction: str = "mean", grad: bool = False, per_row=None, grad_out=None, top: int | None = None,
             batch_rows: int | None = None, block_rows: int | None = None, engine: str = "local",
-            scheduler: str | None = None, progress=None, stdin=None) -> Report:
+            scheduler: str | None = None, progress=None, stdin=None, histogram: str | None = None) -> Report:
     """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
 
     ``losses`` are specs as on the command line (``"focal:gamma=1.5"``). ``pred``, ``target``,
     ``weight`` and ``inputs`` (role -> columns) name columns as ``--pred`` etc. do; ``per_row``
     and ``grad_out`` are paths (or sinks); ``batch_rows``/``block_rows`` only tune the engine.
+    ``histogram="overall"`` keeps the distribution of per-row losses in each result's ``hist`` (row
+    counts in fixed log-spaced bins, :func:`losscli.engine.state.hist_edges`; ``losscli.plot`` draws
+    it), ``"groups"`` also per group of ``group_by``; the default None skips that work.
     """
     specs = _specs(losses)
     columns = dict(inputs or {})
@@ -70,7 +73,8 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     source = open_source(data, stdin=stdin)
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
     options = _options(reduction, grad, batch_rows, block_rows, top=top,
-                       per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), progress=progress)
+                       per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), progress=progress,
+                       histogram=histogram)
     plan = make_plan(source.schema, source.names, specs, columns, weight=weight, group_by=group_by, keep=keep,
                      reduction=reduction)
     if engine == "dask":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-FORMATS = ("table", "json", "csv", "markdown", "junit")
+FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
 
 
 def _stack(*decorators):
@@ -39,7 +39,8 @@ reduction_options = _stack(
 
 output_options = _stack(
     click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                 help="table for people; json, csv, markdown or junit for machines."),
+                 help="table for people; json, csv, markdown or junit for machines; html: one self-contained "
+                 "page (tables, distribution plots, gates, signatures) for CI artifacts."),
     click.option("-q", "--quiet", is_flag=True, help="Silence warnings on stderr."),
 )
 
@@ -50,3 +51,7 @@ gate_options = _stack(
     click.option("--summary", is_flag=True,
                  help="Also append the markdown report to the file named by GITHUB_STEP_SUMMARY."),
 )
+
+spark_option = click.option(
+    "--no-spark", "no_spark", is_flag=True,
+    help="Leave out the sparkline of per-row losses in the table and html (and skip the histogram behind it).")

@@ -83,6 +83,10 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
         out.write(machine.diff_markdown(compute_like, checks) if is_diff else machine.compute_markdown(compute_like, checks))
     elif fmt == "junit":
         out.write(machine.junit(checks or [], compute_like.results))
+    elif fmt == "html":
+        from ..render import html
+
+        out.write(html.report(compute_like, checks, top))
     if fmt in ("csv",) and checks:
         for c in checks:
             click.echo(f"gate {c.expr}: {'pass' if c.passed else 'FAIL'} (value {c.value})", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..options import column_options, gate_options, loss_options, output_options, reduction_options
+from ..options import column_options, gate_options, loss_options, output_options, reduction_options, spark_option
 from .common import ReadProgress, column_specs, emit_report, gate_exit, input_data, parse_gates, stdin_stream, warn
 
 
@@ -14,6 +14,7 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @column_options
 @reduction_options
 @output_options
+@spark_option
 @gate_options
 @click.option("--group-by", "group_by", multiple=True, metavar="COL",
               help="Also compute every loss per group of COL (repeatable: groups of several columns).")
@@ -28,8 +29,8 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
               help="local: this machine's cores. dask: the files' partitions on a Dask cluster (pip install 'losscli[dask]').")
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
-def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
+def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, no_spark, fail_if,
+            summary, group_by, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -45,6 +46,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l huber:delta=5 -l mae --grad --format json sample_data/regression.parquet
       losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
+      losscli compute -l focal --format html sample_data/binary.csv > report.html
       cat sample_data/binary.csv | losscli compute -l bce_logits
     """
     from ..api import compute as run
@@ -61,7 +63,8 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                      group_by=list(group_by), keep=keep, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
-                     progress=show, stdin=stdin_stream())
+                     progress=show, stdin=stdin_stream(),
+                     histogram=None if no_spark or fmt not in ("table", "html") else "overall")
     checks = evaluate(gates, report.results)
     if per_row or top:
         skipped = [s.label for s in specs if s.loss.per == "set"]

@@ -61,6 +61,8 @@ def _checks(out, checks) -> None:
 def render_compute(report, file=None, checks=None, top=None) -> None:
     from rich.markup import escape
 
+    from . import spark
+
     out = console(file)
     has_grad = any(r.grad is not None for r in report.results)
     table = _table(out, f"{', '.join(report.sources)} · {report.rows} rows")
@@ -72,7 +74,10 @@ def render_compute(report, file=None, checks=None, top=None) -> None:
     if has_grad:
         for name in ("grad l2", "grad abs_max", "grad mean"):
             table.add_column(name, justify="right")
-    for result in report.results:
+    sparks = spark.column(report.results, out.is_terminal)  # None unless the run kept histograms
+    if sparks:
+        table.add_column(spark.TITLE, no_wrap=True)
+    for i, result in enumerate(report.results):
         row = [escape(result.label)]
         if report.group_by:
             row.append(escape(", ".join(f"{k}={v}" for k, v in result.group.items())) if result.group else "(all)")
@@ -80,6 +85,8 @@ def render_compute(report, file=None, checks=None, top=None) -> None:
         if has_grad:
             g = result.grad or {}
             row += [number(g.get("l2")), number(g.get("abs_max")), number(g.get("mean"))] if g else ["", "", ""]
+        if sparks:
+            row.append(escape(sparks[i]))
         table.add_row(*row)
     out.print(table)
     _signatures(out, report.results)
