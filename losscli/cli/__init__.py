@@ -58,9 +58,9 @@ def main():
 
 
 def _register() -> None:
-    from . import catalogue, compute, diff
+    from . import catalogue, compute, diff, plot
 
-    for module in (compute, diff, catalogue):
+    for module in (compute, diff, catalogue, plot):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -25,6 +25,13 @@ class Spread:
     def rows(self) -> int:
         return int(self.count.sum())
 
+    def drawable(self) -> tuple[np.ndarray, np.ndarray]:
+        """Finite bounds for drawing: the open-ended outer bins (beyond 2^64) drawn as wide as their inner edge."""
+        low, high = self.low.copy(), self.high.copy()
+        low[~np.isfinite(low)] = 2.0 * high[~np.isfinite(low)]
+        high[~np.isfinite(high)] = 2.0 * low[~np.isfinite(high)]
+        return low, high
+
 
 def occupied(counts: np.ndarray) -> tuple[int, int] | None:
     """The first and last bins holding rows, or None for an empty histogram."""
@@ -86,3 +93,14 @@ def heavy_tail(counts: np.ndarray) -> bool:
     if not (median > 0 and top > 0):
         return top > 0 and median <= 0  # losses of zero for half the rows and some far above
     return top / median >= 10.0
+
+
+def summary(counts: np.ndarray) -> str:
+    """One line on a distribution: rows, median, 90th and 99th percentiles (to within a bin), and its tail."""
+    rows = int(counts.sum())
+    if not rows:
+        return "no rows"
+    median, p90, p99 = (quantile(counts, q) for q in (0.5, 0.9, 0.99))
+    ratio = p99 / median if median > 0 else float("inf")
+    tail = f"heavy tail (p99 = {ratio:.3g} x median)" if heavy_tail(counts) else "light tail"
+    return f"{rows:,} rows · median {median:.3g} · p90 {p90:.3g} · p99 {p99:.3g} · {tail}"
