@@ -58,9 +58,9 @@ def main():
 
 
 def _register() -> None:
-    from . import catalogue, compute, diff, plot
+    from . import catalogue, compute, diff, plot, suggest
 
-    for module in (compute, diff, catalogue, plot):
+    for module in (compute, diff, catalogue, plot, suggest):
         for command in module.COMMANDS:
             main.add_command(command)
 
