@@ -153,7 +153,10 @@ def dist(files, losses, pred, target, weight, extra_inputs, group_by, output, bi
     if output:
         from ..plot import files as plot_files
 
-        fig = plot_files.dist_figure([(f"{label} · {source}", spreads, names, heavy)
+        import os
+
+        short = ", ".join(os.path.basename(name) for name in report.sources)
+        fig = plot_files.dist_figure([(f"{label} · {short}", spreads, names, heavy)
                                       for label, spreads, names, _, heavy in panels])
         plot_files.save(fig, output)
         click.echo(f"wrote {output}", err=True)

@@ -51,6 +51,9 @@ def save(fig, path: str) -> None:
         # a fixed date and hash salt keep SVG and PDF files identical from run to run
         metadata = {"png": {"Software": "losscli"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[kind]
         fig.savefig(temporary, format=kind, dpi=120, metadata=metadata)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp's 0600 would hide the plot from the rest of the team
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -95,10 +98,13 @@ def dist_figure(panels):
             if log:  # the zero bin (|v| < 2^-50) has no place on a log axis: drawn just below its upper edge
                 low = np.where(low <= 0, high / 2, low)
                 ax.set_xscale("log")
-            ax.bar(low, s.count, width=high - low, align="edge", color=COLOURS[col % len(COLOURS)],
+            # The bins are log-spaced: of equal width on a log axis, so there a bar's height is its rows. On
+            # a linear axis their widths differ, so the height is rows per unit of loss (the area is the rows).
+            heights = s.count if log else s.count / (high - low)
+            ax.bar(low, heights, width=high - low, align="edge", color=COLOURS[col % len(COLOURS)],
                    edgecolor="white", linewidth=0.4)
             ax.set_title(f"{title}" + (f" · {names[col]}" if names[col] else ""), fontsize="medium")
             ax.set_xlabel("per-row loss" + (" (log scale)" if log else ""))
-            ax.set_ylabel("rows")
+            ax.set_ylabel("rows" if log else "rows per unit of loss")
             ax.grid(True, axis="y", alpha=0.3)
     return fig
