@@ -252,7 +252,8 @@ def test_dist_counts_every_row_once(tmp_path):
     frame.to_parquet(path)
     result = run("plot", "dist", "-l", "bce_logits", "--bins", "8", "--batch-rows", "700", path)
     assert result.exit_code == 0
-    counts = [int(line.split()[-1].replace(",", "")) for line in result.output.splitlines()
+    histogram = result.output.split("where the loss comes from")[0]
+    counts = [int(line.split()[-1].replace(",", "")) for line in histogram.splitlines()
               if line.lstrip().startswith("[")]
     assert sum(counts) == n and len(counts) <= 8
 
@@ -328,3 +329,53 @@ def test_missing_matplotlib_is_a_usage_error_naming_the_extra(tmp_path):
             "print(r.exit_code, r.output)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.startswith("2 ") and "losscli[plot]" in out.stdout, out.stdout + out.stderr
+
+
+# ----------------------------------------------------------------------------- loss by probability of the true class
+
+
+def test_true_class_probability_of_each_input_form():
+    from losscli.plot.curves import true_class_probability
+    from losscli.spec import parse_spec
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 1)) * 3
+    y = (rng.random((50, 1)) < 0.5).astype(float)
+    p = 1 / (1 + np.exp(-x))
+    expected = np.where(y == 1, p, 1 - p)[:, 0]
+    np.testing.assert_allclose(true_class_probability(parse_spec("focal"), x, y), expected, rtol=1e-12)
+    np.testing.assert_allclose(true_class_probability(parse_spec("bce"), p, y), expected, rtol=1e-12)
+    logits = rng.normal(size=(50, 4))
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    index = rng.integers(0, 4, size=(50, 1)).astype(float)
+    index[0] = -100  # ignored: no true class
+    truth = np.where(index[:, 0] >= 0, probs[np.arange(50), np.maximum(index[:, 0], 0).astype(int)], np.nan)
+    np.testing.assert_allclose(true_class_probability(parse_spec("cross_entropy"), logits, index), truth, rtol=1e-12)
+    np.testing.assert_allclose(true_class_probability(parse_spec("nll"), np.log(probs), index), truth, rtol=1e-12)
+    soft = rng.dirichlet([1, 1, 1, 1], size=50)
+    np.testing.assert_allclose(true_class_probability(parse_spec("kl_div"), probs, soft), (soft * probs).sum(axis=1))
+    assert true_class_probability(parse_spec("bce_logits"), np.zeros((3, 2)), np.zeros((3, 2))) is None
+
+
+def test_dist_shows_where_the_loss_comes_from(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 3_000
+    label = (rng.random(n) < 0.3).astype(float)
+    logit = rng.normal(size=n) * 2 + 2 * label - 1
+    path = tmp_path / "b.csv"
+    pd.DataFrame({"logit": logit, "target": label}).to_csv(path, index=False)
+    result = run("plot", "dist", "-l", "bce_logits", "--batch-rows", "500", path)
+    assert result.exit_code == 0 and "where the loss comes from" in result.output
+    block = result.output.split("where the loss comes from")[1]
+    rows = [line.split() for line in block.splitlines() if line.startswith("[")]
+    assert len(rows) == 20
+    counts = [next(int(t.replace(",", "")) for t in r[2:] if t.replace(",", "").isdigit()) for r in rows]
+    shares = [float(r[-1].rstrip("%")) for r in rows]
+    assert sum(counts) == n and abs(sum(shares) - 100) < 1.0  # 20 shares rounded to 0.1
+    # the bins of p_t hold the rows numpy puts there, and their loss share is the loss's own
+    p = 1 / (1 + np.exp(-logit))
+    p_true = np.where(label == 1, p, 1 - p)
+    loss = losscli.get("bce_logits").per_row(pred=logit, target=label)
+    k = np.minimum((p_true * 20).astype(int), 19)
+    np.testing.assert_array_equal(counts, np.bincount(k, minlength=20))
+    np.testing.assert_allclose(shares, 100 * np.bincount(k, weights=loss, minlength=20) / loss.sum(), atol=0.051)

@@ -120,7 +120,8 @@ def dist(files, losses, pred, target, weight, extra_inputs, group_by, output, bi
       losscli plot dist -l cross_entropy --group-by species sample_data/multiclass.parquet
     """
     from ..api import compute as run
-    from ..plot.spread import coarsen, heavy_tail, summary
+    from ..plot.spread import coarsen, confidence_sink, heavy_tail, summary
+    from ..sources import open_source
     from ..spec import parse_spec
 
     if output:
@@ -128,10 +129,15 @@ def dist(files, losses, pred, target, weight, extra_inputs, group_by, output, bi
 
         plot_files.check_path(output)
     specs = [parse_spec(text) for text in losses]
+    source = open_source(input_data(files), stdin=stdin_stream())
+    columns = column_specs(pred, target, extra_inputs)
+    readers = classification_columns(source, specs, columns)
+    sink = confidence_sink(readers) if readers else None
+    keep = sorted({c for _, p_cols, t_cols in readers.values() for c in p_cols + t_cols})
     with ReadProgress(quiet) as show:
-        report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
-                     group_by=list(group_by), batch_rows=batch_rows, progress=show, stdin=stdin_stream(),
-                     histogram="groups" if group_by else "overall")
+        report = run(source, specs, inputs=columns, weight=weight, group_by=list(group_by), batch_rows=batch_rows,
+                     progress=show, histogram="groups" if group_by else "overall", per_row=sink,
+                     keep=",".join(keep) if keep else None)
     warnings = list(report.warnings)
     panels = []
     for spec in specs:
@@ -142,22 +148,22 @@ def dist(files, losses, pred, target, weight, extra_inputs, group_by, output, bi
         chosen = [r for r in results if r.group is not None] or results
         names = [", ".join(f"{k}={v}" for k, v in r.group.items()) if r.group else "" for r in chosen]
         spreads = coarsen([r.hist for r in chosen], bins)
+        by = sink.bins.get(spec.label) if sink is not None else None
         panels.append((spec.label, spreads, names, [summary(r.hist) for r in chosen],
-                       heavy_tail(results[0].hist)))
+                       heavy_tail(results[0].hist), by if by is not None and by.rows.sum() else None))
     warn(warnings, quiet)
     if not panels:
         from ..errors import UsageProblem
 
         raise UsageProblem("Nothing to draw: every loss asked for is set-level (no per-row values).")
-    source = f"{', '.join(report.sources)}"
     if output:
         from ..plot import files as plot_files
 
         import os
 
         short = ", ".join(os.path.basename(name) for name in report.sources)
-        fig = plot_files.dist_figure([(f"{label} · {short}", spreads, names, heavy)
-                                      for label, spreads, names, _, heavy in panels])
+        fig = plot_files.dist_figure([(f"{label} · {short}", spreads, names, heavy, by)
+                                      for label, spreads, names, _, heavy, by in panels])
         plot_files.save(fig, output)
         click.echo(f"wrote {output}", err=True)
         return
@@ -165,14 +171,37 @@ def dist(files, losses, pred, target, weight, extra_inputs, group_by, output, bi
     from ..render.table import console
 
     out = console()
-    for label, spreads, names, summaries, _ in panels:
+    where = ", ".join(report.sources)
+    for label, spreads, names, summaries, _, by in panels:
         lines = [f"{name}: {text}" if name else text for name, text in zip(names, summaries)]
         block = terminal.histogram_block(spreads, names, width=_output_width(out), unicode=out.is_terminal,
-                                         title=f"{label} · {source} · rows per log-spaced bin of per-row loss",
+                                         title=f"{label} · {where} · rows per log-spaced bin of per-row loss",
                                          summary=lines)
+        if by is not None:
+            block += [""] + terminal.confidence_block(by, width=_output_width(out), unicode=out.is_terminal,
+                                                       title=f"{label} · where the loss comes from")
         for line in block:
             out.print(line, soft_wrap=True)
         out.print()
+
+
+def classification_columns(source, specs, columns) -> dict:
+    """label -> (spec, pred columns, target columns) for the losses drawn against p of the true class:
+    classification losses on plain numeric columns (the columns are kept beside the per-row losses)."""
+    import pyarrow as pa
+
+    from ..plan import make_plan
+
+    plan = make_plan(source.schema, source.names, specs, columns)
+    readers = {}
+    for lp in plan.losses:
+        if lp.loss.per == "set" or lp.loss.family not in ("classification", "multiclass"):
+            continue
+        names = lp.columns["pred"] + lp.columns["target"]
+        if all(pa.types.is_integer(source.schema.field(c).type) or pa.types.is_floating(source.schema.field(c).type)
+               for c in names):
+            readers[lp.label] = (lp.spec, lp.columns["pred"], lp.columns["target"])
+    return readers
 
 
 COMMANDS = [plot]

@@ -94,6 +94,45 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
+def input_form(spec) -> str:
+    """How a classification loss takes its prediction: "probability", "log-probability" or "logit"."""
+    domain = spec.loss.inputs[0].domain.text
+    if domain.startswith("log-probabilities"):
+        return "log-probability"
+    if domain.startswith("probabilities") or spec.params.get("from_logits", True) is False:
+        return "probability"
+    return "logit"
+
+
+def true_class_probability(spec, pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """Each row's predicted probability of its true class (the inverse of the probability axis), NaN where
+    the row has none (an ignored class index); None for losses not read that way (several binary columns).
+
+    Binary: p_t = p y + (1 - p)(1 - y), as the focal loss defines it for soft labels too. Multi-class:
+    the probability of the target's class, or sum_k t_k p_k for probability targets.
+    """
+    from ..catalogue.base import sigmoid, softmax
+
+    form = input_form(spec)
+    if spec.loss.family == "classification" and pred.shape[1] == 1 and target.shape[1] == 1:
+        p = pred[:, 0] if form == "probability" else sigmoid(pred[:, 0])
+        y = target[:, 0]
+        return p * y + (1.0 - p) * (1.0 - y)
+    if spec.loss.family != "multiclass" or pred.shape[1] < 2 or spec.loss.name in ("multi_margin",):
+        return None
+    probs = np.exp(pred) if form == "log-probability" else pred if form == "probability" else softmax(pred)
+    if target.shape[1] == pred.shape[1]:
+        return (target * probs).sum(axis=1)
+    if target.shape[1] != 1:
+        return None
+    index = target[:, 0]
+    known = (index >= 0) & (index < pred.shape[1]) & (index == np.round(index))
+    p = np.full(index.size, np.nan)
+    rows = np.flatnonzero(known)
+    p[rows] = probs[rows, index[rows].astype(np.intp)]
+    return p
+
+
 def inputs_at(spec, axis: str, x: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
     """The loss's inputs for each point of the axis, and the column of the first input to read the gradient from."""
     loss, n = spec.loss, x.size
@@ -105,17 +144,16 @@ def inputs_at(spec, axis: str, x: np.ndarray) -> tuple[dict[str, np.ndarray], in
     elif axis == "margin":
         arrays = {"pred": column, "target": np.ones((n, 1))}
     elif loss.family == "classification":
-        probabilities = loss.inputs[0].domain.text.startswith("probabilities")
-        arrays = {"pred": column if probabilities else _logit(column), "target": np.ones((n, 1))}
+        arrays = {"pred": column if input_form(spec) == "probability" else _logit(column), "target": np.ones((n, 1))}
     else:  # multi-class: two classes, class 0 true with probability p
-        pred_role, target_role = loss.role("pred"), loss.role("target")
-        if pred_role.domain.text.startswith("log-probabilities"):
+        form = input_form(spec)
+        if form == "log-probability":
             pred = np.hstack([np.log(column), np.log1p(-column)])
-        elif pred_role.domain.text.startswith("probabilities") or spec.params.get("from_logits", True) is False:
+        elif form == "probability":
             pred = np.hstack([column, 1.0 - column])
         else:
             pred = np.hstack([_logit(column), np.zeros((n, 1))])
-        one_hot = target_role.width == "pred"
+        one_hot = loss.role("target").width == "pred"
         arrays = {"pred": pred, "target": np.tile([1.0, 0.0], (n, 1)) if one_hot else np.zeros((n, 1))}
     levels = spec.params.get("q")
     if isinstance(levels, tuple) and len(levels) > 1:  # quantile with L levels takes L pred columns

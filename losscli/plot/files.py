@@ -82,12 +82,15 @@ def curve_figure(plot, grad: bool, title: str):
 def dist_figure(panels):
     """One row per loss, one column per group: bars over the display bins, a log value axis for heavy tails.
 
-    ``panels`` is a list of (title, spreads, names, heavy) per loss.
+    ``panels`` is a list of (title, spreads, names, heavy, by_confidence) per loss; a loss with a
+    ByConfidence (classification) gets one more panel: rows and loss share by p of the true class.
     """
-    columns = max(len(spreads) for _, spreads, _, _ in panels)
+    columns = max(len(spreads) + (by is not None) for _, spreads, _, _, by in panels)
     fig, axes = figure(len(panels), columns, width=5.0 if columns > 1 else 6.4)
-    for row, (title, spreads, names, heavy) in enumerate(panels):
-        for col in range(columns):
+    for row, (title, spreads, names, heavy, by) in enumerate(panels):
+        if by is not None:
+            confidence_panel(axes[row][len(spreads)], by, title)
+        for col in range(columns - (by is not None)):
             ax = axes[row][col]
             if col >= len(spreads):
                 ax.set_visible(False)
@@ -108,3 +111,18 @@ def dist_figure(panels):
             ax.set_ylabel("rows" if log else "rows per unit of loss")
             ax.grid(True, axis="y", alpha=0.3)
     return fig
+
+
+def confidence_panel(ax, by, title: str) -> None:
+    """Bars of rows per bin of p of the true class, and the share of the summed loss on a second axis."""
+    edges = by.edges
+    ax.bar(edges[:-1], by.rows, width=np.diff(edges), align="edge", color=COLOURS[0], edgecolor="white",
+           linewidth=0.4, label="rows")
+    ax.set_xlabel("predicted probability of the true class")
+    ax.set_ylabel("rows")
+    ax.set_title(f"{title} · where the loss comes from", fontsize="medium")
+    share = ax.twinx()
+    share.plot((edges[:-1] + edges[1:]) / 2, 100 * by.share, color=COLOURS[1], marker="o", markersize=3,
+               label="share of the loss")
+    share.set_ylabel("share of the summed loss (%)", color=COLOURS[1])
+    share.set_ylim(bottom=0)

@@ -104,3 +104,62 @@ def summary(counts: np.ndarray) -> str:
     ratio = p99 / median if median > 0 else float("inf")
     tail = f"heavy tail (p99 = {ratio:.3g} x median)" if heavy_tail(counts) else "light tail"
     return f"{rows:,} rows · median {median:.3g} · p90 {p90:.3g} · p99 {p99:.3g} · {tail}"
+
+
+# ----------------------------------------------------------------------------- loss by predicted probability
+
+CONFIDENCE_BINS = 20  # bins of the predicted probability of the true class, 0.05 wide
+
+
+@dataclass
+class ByConfidence:
+    """Rows and their summed loss per bin of the predicted probability of the true class (p_t).
+
+    Shows where the loss comes from: the focal-loss argument is that many easy rows (p_t near 1)
+    together outweigh the few hard ones; here it can be read off a file.
+    """
+
+    rows: np.ndarray
+    loss: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "ByConfidence":
+        return cls(np.zeros(CONFIDENCE_BINS), np.zeros(CONFIDENCE_BINS))
+
+    def add(self, p: np.ndarray, values: np.ndarray) -> None:
+        ok = np.isfinite(p) & np.isfinite(values)
+        k = np.clip((p[ok] * CONFIDENCE_BINS).astype(np.intp), 0, CONFIDENCE_BINS - 1)
+        self.rows += np.bincount(k, minlength=CONFIDENCE_BINS)
+        self.loss += np.bincount(k, weights=values[ok], minlength=CONFIDENCE_BINS)
+
+    @property
+    def edges(self) -> np.ndarray:
+        return np.linspace(0.0, 1.0, CONFIDENCE_BINS + 1)
+
+    @property
+    def share(self) -> np.ndarray:
+        """Each bin's share of the summed loss."""
+        total = self.loss.sum()
+        return self.loss / total if total > 0 else np.zeros_like(self.loss)
+
+
+def confidence_sink(readers: dict):
+    """A per-row sink that feeds a ByConfidence per loss as batches stream: ``readers`` maps a loss's label
+    to (spec, pred columns, target columns), columns the run keeps beside the per-row losses."""
+    from ..sinks import RowSink
+    from .curves import true_class_probability
+
+    class ConfidenceSink(RowSink):
+        def __init__(self) -> None:
+            self.bins = {label: ByConfidence.empty() for label in readers}
+
+        def write(self, table) -> None:
+            def matrix(columns):
+                return np.column_stack([table.column(c).to_numpy().astype(np.float64) for c in columns])
+
+            for label, (spec, pred_columns, target_columns) in readers.items():
+                p = true_class_probability(spec, matrix(pred_columns), matrix(target_columns))
+                if p is not None:
+                    self.bins[label].add(p, table.column(label).to_numpy())
+
+    return ConfidenceSink()

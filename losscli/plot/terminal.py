@@ -145,3 +145,24 @@ def histogram_block(spreads, names: list[str], *, width: int, unicode: bool, tit
             line.append(" " + counts[j][k].rjust(count_width))
         lines.append(line)
     return lines
+
+
+def confidence_block(by, *, width: int, unicode: bool, title: str):
+    """Rows and share of the summed loss per bin of the predicted probability of the true class."""
+    from rich.text import Text
+
+    counts = [f"{int(c):,}" for c in by.rows]
+    count_width = max(len(c) for c in counts)
+    label = "p of the true class"
+    bar_width = max(6, (width - len(label) - count_width - 12) // 2)
+    edges, share, top = by.edges, by.share, by.rows.max()
+    lines = [Text(title, style="bold"),
+             Text(label + "  " + "rows".ljust(bar_width + count_width + 3) + "share of the loss", style="bold")]
+    for k in range(edges.size - 1):
+        line = Text(f"[{edges[k]:.2f}, {edges[k + 1]:.2f})".ljust(len(label) + 2))
+        line.append(bar(by.rows[k] / top if top else 0.0, bar_width, unicode).ljust(bar_width), style=COLOURS[0])
+        line.append(" " + counts[k].rjust(count_width) + "  ")
+        line.append(bar(share[k], bar_width, unicode).ljust(bar_width), style=COLOURS[1])
+        line.append(f" {100 * share[k]:5.1f}%")
+        lines.append(line)
+    return lines
