@@ -4,7 +4,7 @@
 
 For a few losses it times `losscli.compute` with the histogram state (the default) and without it
 (histogram=None, what --no-spark asks for) on an in-memory table (no parsing: the engine's own work,
-the hardest case for the histogram) and on a Parquet file (a real run). The two variants alternate,
+the hardest case for the histogram), on a Parquet file and on a CSV file (real runs). The two variants alternate,
 --repeat times each, and the best wall-clock and best CPU time (all threads of this process, less
 disturbed by other processes on a shared machine) of each are kept; it prints both overheads in
 percent. Nothing is asserted; numbers depend on the machine.
@@ -43,7 +43,13 @@ def main() -> None:
 
     import losscli
 
+    from losscli.engine.state import histogram
+
     rng = np.random.default_rng(0)
+    block = rng.normal(size=1 << 16) ** 2
+    used = np.ones(block.size, dtype=bool)
+    each = best_alternating({"histogram": lambda: histogram(block, used)}, 200)["histogram"][1]
+    print(f"the histogram of one 65,536-row block: {each * 1e6:.0f} us, {each / block.size * 1e9:.2f} ns per row")
     n = args.rows
     table = pa.table({
         "pred": rng.normal(size=n), "target": rng.normal(size=n),
@@ -61,10 +67,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rows.parquet"
         pq.write_table(table, path, row_group_size=1 << 20)
+        import pyarrow.csv as pacsv
+
+        csv_path = Path(tmp) / "rows.csv"
+        pacsv.write_csv(table, csv_path)
         print(f"{n:,} rows, best of {args.repeat}; times in ms")
         print(f"{'loss':<15}{'input':<9}{'wall':>9}{'+hist':>9}{'overhead':>10}{'cpu':>9}{'+hist':>9}{'overhead':>10}")
         for name, columns in cases:
-            for where, data in (("memory", table), ("parquet", str(path))):
+            for where, data in (("memory", table), ("parquet", str(path)), ("csv", str(csv_path))):
                 def run(histogram, data=data, name=name, columns=columns):
                     return lambda: losscli.compute(data, [name], inputs=columns, histogram=histogram)
 

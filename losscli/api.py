@@ -68,6 +68,10 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
     it), ``"groups"`` also per group of ``group_by``; the default None skips that work.
     """
     specs = _specs(losses)
+    if histogram not in (None, "overall", "groups"):
+        from .errors import UsageProblem
+
+        raise UsageProblem(f"histogram={histogram!r}: choose None, 'overall' or 'groups'.")
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
     source = open_source(data, stdin=stdin)

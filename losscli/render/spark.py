@@ -1,8 +1,8 @@
 """A sparkline of the per-row losses, one table cell wide, from a result's histogram state.
 
 Each character is a run of neighbouring log-spaced bins over the range that holds rows, its height
-the log of the row count (so a tail of a few rows still shows beside a peak of millions), followed
-by the range: ``▁▃█▆▂ ▁ 0.0012..38``. Block characters on a terminal, an ASCII ramp in pipes and CI
+the row count against the largest, never below the lowest block for a bin with rows (so a tail of a
+few rows still shows beside a peak of millions), followed by the range: ``▁▃█▆▂ ▁ 0.0012…38``. Block characters on a terminal, an ASCII ramp in pipes and CI
 logs, where the table is ASCII too.
 """
 
@@ -20,14 +20,11 @@ def bound(value: float) -> str:
 
 
 def heights(counts, levels: int) -> list[int]:
-    """0 for an empty bin, else 1..levels by log(1 + count) against the largest."""
-    import numpy as np
-
-    scaled = np.log1p(np.asarray(counts, dtype=np.float64))
-    top = scaled.max() if scaled.size else 0.0
+    """0 for an empty bin, else 1..levels in proportion to its count (at least 1)."""
+    top = max(counts) if len(counts) else 0
     if top <= 0:
-        return [0] * len(scaled)
-    return [0 if c == 0 else max(1, int(round(levels * s / top))) for c, s in zip(counts, scaled)]
+        return [0] * len(counts)
+    return [0 if c == 0 else max(1, int(round(levels * c / top))) for c in counts]
 
 
 def sparkline(hist, unicode: bool = True, width: int = WIDTH) -> str:
