@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
+from .spark import bound
 from .table import number
 
 STYLE = """
@@ -56,7 +57,7 @@ def histogram_svg(hist, title: str, bins: int = 24, width: int = 420, height: in
     for k in range(n):
         h = plot_h * spread.count[k] / tallest if tallest else 0.0
         x, y = left + k * step, top + plot_h - h
-        tip = f"[{number(spread.low[k])}, {number(spread.high[k])}): {int(spread.count[k]):,} rows"
+        tip = f"[{bound(spread.low[k])}, {bound(spread.high[k])}): {int(spread.count[k]):,} rows"
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(step - 1, 0.5):.1f}" height="{h:.1f}" '
                      f'fill="{BAR}"><title>{escape(tip)}</title></rect>')
     axis_y = top + plot_h
@@ -68,7 +69,7 @@ def histogram_svg(hist, title: str, bins: int = 24, width: int = 420, height: in
         for k, anchor in ((0, "start"), (n // 2, "middle"), (n, "end")):
             edge = spread.low[k] if k < n else spread.high[-1]
             parts.append(f'<text x="{left + k * step:.1f}" y="{axis_y + 13}" font-size="10" '
-                         f'text-anchor="{anchor}">{escape(number(edge))}</text>')
+                         f'text-anchor="{anchor}">{escape(bound(edge))}</text>')
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" font-size="10" text-anchor="middle" '
                  f'fill="#57606a">per-row loss, log-spaced bins</text>')
     parts.append("</svg>")
