@@ -152,7 +152,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
             reduction: str = "mean",
             grad: bool = False, per_row: Output | None = None, grad_out: Output | None = None, hess: bool = False,
             top: int | None = None, batch_rows: int | None = None, block_rows: int | None = None,
-            engine: str = "local", scheduler: str | None = None, progress=None, stdin=None) -> Report:
+            engine: str = "local", scheduler: str | None = None, progress=None, stdin=None,
+            histogram: str | None = None) -> Report:
     """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
 
     The Python form of ``losscli compute``; each keyword is the option of the same name.
@@ -168,6 +169,9 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
       each element's gradient; ``hess=True`` adds the Hessian diagonal to ``grad_out``.
     - ``top``: keep the K rows with the largest loss (``report.top``).
     - ``batch_rows``/``block_rows`` only tune the engine; ``engine="dask"`` runs on a Dask cluster.
+    - ``histogram="overall"`` keeps the distribution of per-row losses in each result's ``hist`` (row
+      counts in fixed log-spaced bins, :func:`losscli.engine.state.hist_edges`; ``losscli.plot`` draws
+      it), ``"groups"`` also per group of ``group_by``; the default None skips that work.
 
     Returns a :class:`~losscli.model.Report`: ``report.results`` hold what the JSON output holds,
     ``report.to_frame()`` gives them as a DataFrame, ``report.check("mse>4")`` evaluates gates.
@@ -184,6 +188,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
 
     specs = _specs(losses)
     engine = checked("--engine", engine, ENGINES)
+    if histogram not in (None, "overall", "groups"):
+        raise UsageProblem(f"histogram={histogram!r}: choose None, 'overall' or 'groups'.")
     if scheduler and engine != "dask":
         raise UsageProblem("--scheduler goes with --engine dask.")
     if top is not None:
@@ -196,7 +202,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
     keep = keep if keep is None or isinstance(keep, str) else list(keep)
     options = _options(reduction, grad, batch_rows, block_rows, top=top, per_row=_sink(per_row, "--per-row"),
-                       grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress, hard=True)
+                       grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress, hard=True,
+                       histogram=histogram)
     plan = make_plan(source.schema, source.names, specs, _columns(pred, target, inputs), weight=weight,
                      group_by=group_by, keep=keep, reduction=options.reduction, query=query)
     if engine == "dask":

@@ -32,6 +32,9 @@ class Result:
     signature: str
     group: dict[str, Any] | None = None
     columns: dict[str, list[str]] = field(default_factory=dict)
+    # Row counts of the per-row losses in the engine's fixed log-spaced bins (engine.state.hist_edges);
+    # None for set-level losses, for a group without its own histogram, or when switched off.
+    hist: Any = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {

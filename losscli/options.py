@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-FORMATS = ("table", "json", "csv", "markdown", "junit")
+FORMATS = ("table", "json", "csv", "markdown", "junit", "html")
 
 # Value types shared by the command line and the Python API, so both refuse a value with the same words.
 REDUCTIONS = click.Choice(["mean", "sum"])
@@ -114,7 +114,8 @@ reduction_options = _stack(
 
 output_options = _stack(
     click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                 help="table for people; json, csv, markdown or junit for machines."),
+                 help="table for people; json, csv, markdown or junit for machines; html: one self-contained "
+                 "page (tables, distribution plots, gates, signatures) for CI artifacts."),
     click.option("-q", "--quiet", is_flag=True, help="Silence warnings on stderr."),
 )
 
@@ -131,3 +132,7 @@ plugin_option = click.option(
     "--plugin", "plugins", multiple=True, metavar="FILE",
     help="A Python file of your own losses (a LOSSES list of losscli Loss values), repeatable; "
     "packages can add losses through the losscli.losses entry-point group instead.")
+
+spark_option = click.option(
+    "--no-spark", "no_spark", is_flag=True,
+    help="Leave out the sparkline of per-row losses in the table and html (and skip the histogram behind it).")

@@ -60,9 +60,9 @@ def main():
 
 
 def _register() -> None:
-    from . import catalogue, check, compute, diff, grad
+    from . import catalogue, check, compute, diff, grad, plot, suggest
 
-    for module in (compute, diff, grad, catalogue, check):
+    for module in (compute, diff, grad, catalogue, check, plot, suggest):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -152,6 +152,10 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
                   else machine.compute_markdown(compute_like, checks, top))
     elif fmt == "junit":
         out.write(machine.junit(checks or [], compute_like.results))
+    elif fmt == "html":
+        from ..render import html
+
+        out.write(html.report(compute_like, checks, top))
     if fmt in ("csv",) and checks:
         for c in checks:
             click.echo(f"gate {c.expr}: {machine.VERDICTS[c.status]} (value {c.value})", err=True)
@@ -159,7 +163,7 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
         write_summary(compute_like, checks, is_diff, quiet)
 
 
-TOP_FORMATS = ("table", "json", "markdown")
+TOP_FORMATS = ("table", "json", "markdown", "html")
 
 
 def check_top(top, fmt: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..options import (AT_LEAST_ONE, ENGINES, column_options, gate_options, loss_options, output_options,
-                       plugin_option, reduction_options)
+                       plugin_option, reduction_options, spark_option)
 from .common import (MachineReadable, ReadProgress, check_top, column_specs, emit_report, gate_exit, input_data,
                      load_plugins, parse_gates, stdin_stream, warn, warn_skipped)
 
@@ -16,6 +16,7 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
 @column_options
 @reduction_options
 @output_options
+@spark_option
 @gate_options
 @click.option("--group-by", "group_by", multiple=True, metavar="COL",
               help="Also compute every loss per group of COL (repeatable: groups of several columns).")
@@ -36,8 +37,8 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
 @plugin_option
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
-def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, strict_groups, per_row, grad_out, query, keep, top, batch_rows, engine, plugins, scheduler):
+def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, no_spark, fail_if,
+            summary, group_by, strict_groups, per_row, grad_out, query, keep, top, batch_rows, engine, plugins, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -59,6 +60,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l 'bce:pred=prob' -l 'focal:pred=logit' sample_data/binary.csv
       losscli compute -l BCEWithLogitsLoss -l binary_crossentropy:pred=prob sample_data/binary.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
+      losscli compute -l focal --format html sample_data/binary.csv > report.html
       cat sample_data/binary.csv | losscli compute -l bce_logits
       losscli compute -l lambdarank:k=10 -l ndcg_loss:k=10 --query qid ranking.csv
       losscli compute -l bce_logits --reduction hard:0.25 sample_data/binary.csv
@@ -76,7 +78,8 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                      group_by=list(group_by), keep=keep, query=query, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
-                     progress=show, stdin=stdin_stream())
+                     progress=show, stdin=stdin_stream(),
+                     histogram=None if no_spark or fmt not in ("table", "html") else "overall")
     checks = evaluate(gates, report.results, strict_groups)
     warn(report.warnings, quiet)
     warn_skipped(checks, quiet)

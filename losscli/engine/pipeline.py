@@ -35,7 +35,7 @@ from .held import HeldRows
 from .memory import keep_temporaries_in_heap
 from .hard import HardMeans, Rows, hard_spec
 from .queries import QueryRows, query_losses
-from .state import State, local_groups, terms
+from .state import State, histogram, local_groups, terms
 
 # Rows per batch read from a source (about 8 MiB per float64 column), and elements per block:
 # a block's temporaries (512 KiB each) stay near the core; measured best of 8K to 128K on 2 cores.
@@ -65,6 +65,10 @@ class Options:
     grad_out: RowSink | None = None
     with_hess: bool = False  # --grad-out also gets hess[LABEL][COL] columns
     progress: Callable[[int, int | None, int | None], None] | None = None  # rows read, rows and bytes expected
+    # The distribution of per-row losses as a fixed-size histogram state: "overall" (one per loss),
+    # "groups" (one per loss and group: a few KB per group, so at most histogram_groups groups) or None.
+    histogram: str | None = None
+    histogram_groups: int = 256
 
 
 def block_spans(rows: int, block_rows: int) -> list[tuple[int, int]]:
@@ -107,12 +111,14 @@ class Accumulator:
     held: list[HeldRows | None] = field(default_factory=list)  # losses whose value needs every row (engine/held.py)
     queries: QueryRows | None = None  # rows of the query losses, set by run() when there are any
     hard: HardMeans | None = None  # --reduction hard:...: the selections, set by run()
+    hists: list[State | None] = field(default_factory=list)  # states holding only `hist`, per loss
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
         n = len(self.plan.losses)
         self.held = [HeldRows(lp.label) if lp.loss.holds_rows else None for lp in self.plan.losses]
         self.states = [None] * n
+        self.hists = [None] * n
         self.unit = [{} for _ in range(n)]
         self.elements = [{} for _ in range(n)]
         if self.plan.group_by and self.grouping is None:
@@ -145,6 +151,7 @@ class Accumulator:
         """Pass 1 over one batch: validate, evaluate every loss block by block, fold into the states."""
         data = self.prepare(batch)
         want_rows = self.options.per_row is not None or self.tops is not None
+        per_group_hist = self.options.histogram == "groups" and data.codes is not None
 
         def fold(start: int, stop: int):
             for name in self.plan.numeric:
@@ -169,17 +176,30 @@ class Accumulator:
                 hard = None
                 if self.hard is not None and i in self.hard.losses:
                     hard = Rows.of(t, codes, self.options.with_grad)
-                parts.append((state, probability_columns(lp, inputs), t.per_row if want_rows else None, kept, hard))
+                values = t.per_row if want_rows else None
+                hist = None
+                if self.options.histogram and t.row_sum is not None:
+                    # one element and no norm: the row's loss is its row sum, so the division is skipped
+                    spread = values if values is not None else (
+                        t.row_sum if lp.loss.norm is None and inputs[lp.first].shape[1] == 1 else t.per_row)
+                    hist = State(hist=histogram(spread, t.used, inverse if per_group_hist else None, ids.size))
+                parts.append((state, probability_columns(lp, inputs), values, kept, hard, hist))
             return ids, parts
 
         spans = block_spans(batch.rows, self.block_rows(data.columns))
         per_row: list[list[np.ndarray]] = [[] for _ in self.plan.losses]
         groups = self.groups
+        if per_group_hist and groups > self.options.histogram_groups:
+            from ..errors import UsageProblem
+
+            raise UsageProblem(f"--group-by {', '.join(self.plan.group_by)} has more than "
+                               f"{self.options.histogram_groups} groups: too many distributions to keep and draw. "
+                               "Group by a column with fewer values.")
         for ids, parts in run_blocks(fold, spans):
             for i, part in enumerate(parts):
                 if part is None:
                     continue
-                state, unit, values, kept, hard = part
+                state, unit, values, kept, hard, hist = part
                 if kept is not None:
                     self.held[i].add(*kept)
                 if hard is not None:
@@ -188,6 +208,8 @@ class Accumulator:
                     self.states[i] = state.empty(groups)
                 self.states[i] = self.states[i].resized(groups)
                 self.states[i].fold(state, ids)
+                if hist is not None:
+                    self._fold_hist(i, hist, ids if per_group_hist else np.zeros(1, dtype=np.intp))
                 for role, flags in unit.items():
                     self.unit[i][role] = flags if role not in self.unit[i] else self.unit[i][role] & flags
                 if values is not None:
@@ -199,6 +221,13 @@ class Accumulator:
         if want_rows:
             self._rows_out(batch, [np.concatenate(v) if v else None for v in per_row])
         self.rows += batch.rows
+
+    def _fold_hist(self, i: int, hist: State, ids: np.ndarray) -> None:
+        size = max(self.groups if self.options.histogram == "groups" else 1, hist.groups)
+        if self.hists[i] is None:
+            self.hists[i] = hist.empty(size)
+        self.hists[i] = self.hists[i].resized(size)
+        self.hists[i].fold(hist, ids)
 
     def _rows_out(self, batch: Batch, per_row: list[np.ndarray | None]) -> None:
         keep = batch.data.select(self.plan.keep) if self.plan.keep else None
@@ -236,6 +265,10 @@ class Accumulator:
                 self.held[i].merge(other.held[i], ids if self.grouping is not None else None)
             if not self.elements[i]:
                 self.elements[i] = other.elements[i]
+            if other.hists[i] is not None:
+                per_group = self.options.histogram == "groups" and self.grouping is not None
+                self._fold_hist(i, other.hists[i], ids[: other.hists[i].groups] if per_group
+                                else np.zeros(1, dtype=np.intp))
         self.rows += other.rows
         self.weight_total += other.weight_total
 
@@ -373,15 +406,21 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
                 whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
         signature = lp.spec.signature(options.reduction)
 
-        def result(outcome, group):
+        hists = acc.hists[i]
+
+        def result(outcome, group, hist=None):
             return Result(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=options.reduction,
                           value=outcome.value, n=outcome.rows, grad=outcome.grad, signature=signature, group=group,
-                          columns={role: list(cols) for role, cols in lp.columns.items()})
+                          columns={role: list(cols) for role, cols in lp.columns.items()}, hist=hist)
 
-        results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None))
+        whole_hist = hists.overall().hist[0] if hists is not None else None
+        results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None, whole_hist))
         if acc.grouping is not None:
             per_group = outcomes(lp.loss, lp.params, state.resized(acc.groups).reordered(order), options.reduction)
-            results.extend(result(o, key) for o, key in zip(per_group, keys))
+            group_hists = [None] * len(keys)
+            if hists is not None and options.histogram == "groups":
+                group_hists = list(hists.resized(acc.groups).reordered(order).hist)
+            results.extend(result(o, key, h) for o, key, h in zip(per_group, keys, group_hists))
         if options.with_grad and lp.loss.grad_warning:
             warnings.append(f"Loss {lp.label!r}: {lp.loss.grad_warning}")
         if acc.rows > 1:

@@ -37,6 +37,8 @@ class Terms:
         """The row's own loss, sum_j v_ij / d_i (NaN where the row is ignored); None for a set loss."""
         if self.row_sum is None:
             return None
+        if self.used.all():  # the common case: one division, no masking passes
+            return self.row_sum / self.denom
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.used, self.row_sum / np.where(self.used, self.denom, 1.0), np.nan)
 
@@ -106,10 +108,11 @@ class State:
     grad_sq: np.ndarray | None = None
     grad_sum: np.ndarray | None = None
     grad_absmax: np.ndarray | None = None
+    hist: np.ndarray | None = None  # (G, HIST_BINS) row counts of per-row losses, see histogram()
 
     MERGE: ClassVar[dict[str, np.ufunc]] = {
         "total": np.add, "norm": np.add, "rows": np.add, "elements": np.add,
-        "grad_sq": np.add, "grad_sum": np.add, "grad_absmax": np.maximum,
+        "grad_sq": np.add, "grad_sum": np.add, "grad_absmax": np.maximum, "hist": np.add,
     }
 
     def items(self):
@@ -197,3 +200,74 @@ class State:
 
     def take(self, group: int) -> "State":
         return self.reordered(np.array([group]))
+
+
+# ----------------------------------------------------------------------------- the histogram of per-row losses
+#
+# Fixed bins, the same for every run, so histograms of blocks, batches, files and partitions merge by
+# adding counts. Each power of two of |value| from 2^HIST_LOW to 2^HIST_HIGH is split into four equal
+# parts (bin widths 19% to 25% of their value: log-spaced to within a quarter octave, as HDR histograms
+# are). Layout, ascending in value: [<= -2^HIST_HIGH] [negative bins, largest magnitude first]
+# [|v| < 2^HIST_LOW, "zero"] [positive bins] [>= 2^HIST_HIGH]. A bin is found from the float's own bits
+# (exponent and top two mantissa bits), so no logarithm is taken.
+
+HIST_LOW, HIST_HIGH, HIST_SPLIT = -50, 64, 4
+_LOG_BINS = (HIST_HIGH - HIST_LOW) * HIST_SPLIT
+HIST_ZERO = _LOG_BINS + 1  # index of the zero bin
+HIST_BINS = 2 * HIST_ZERO + 1
+_CODE_SHIFT = 50  # 52 mantissa bits less the 2 kept
+_CODES = 1 << 14  # sign, 11 exponent bits and 2 mantissa bits of a float64
+
+
+def _code_to_bin() -> np.ndarray:
+    """The bin of each 14-bit code (sign, exponent, two mantissa bits), for blocks split into groups."""
+    code = np.arange(_CODES)
+    bins = np.empty(_CODES, dtype=np.intp)
+    half = _CODES // 2
+    for sign, start in ((1, 0), (-1, half)):  # the sign bit comes first: positive codes, then negative
+        j = code[start:start + half] - start - _FIRST  # 0 for |v| = 2^HIST_LOW
+        inside = HIST_ZERO + sign * (1 + np.clip(j, 0, _LOG_BINS - 1))
+        outer = 0 if sign < 0 else HIST_BINS - 1
+        bins[start:start + half] = np.where(j < 0, HIST_ZERO, np.where(j >= _LOG_BINS, outer, inside))
+    return bins
+
+
+_FIRST = (1023 + HIST_LOW) * HIST_SPLIT  # the code of 2^HIST_LOW
+CODE_TO_BIN = _code_to_bin()
+
+
+def _fold_codes(raw: np.ndarray) -> np.ndarray:
+    """Counts per code to counts per bin: slices, as each sign's codes run in order of |value|."""
+    half = _CODES // 2
+    pos, neg = raw[:half], raw[half:]
+    hist = np.empty(HIST_BINS)
+    hist[0] = neg[_FIRST + _LOG_BINS:].sum()
+    hist[1:HIST_ZERO] = neg[_FIRST:_FIRST + _LOG_BINS][::-1]
+    hist[HIST_ZERO] = neg[:_FIRST].sum() + pos[:_FIRST].sum()
+    hist[HIST_ZERO + 1:-1] = pos[_FIRST:_FIRST + _LOG_BINS]
+    hist[-1] = pos[_FIRST + _LOG_BINS:].sum()
+    return hist
+
+
+def hist_edges() -> tuple[np.ndarray, np.ndarray]:
+    """The (low, high) value bounds of every bin; the outermost are infinite, the zero bin is (-2^HIST_LOW, 2^HIST_LOW)."""
+    j = np.arange(_LOG_BINS)
+    low = np.ldexp(1.0 + (j % HIST_SPLIT) / HIST_SPLIT, HIST_LOW + j // HIST_SPLIT)
+    high = np.append(low[1:], 2.0**HIST_HIGH)
+    tiny, big = 2.0**HIST_LOW, 2.0**HIST_HIGH
+    lows = np.concatenate([[-np.inf], -high[::-1], [-tiny], low, [big]])
+    highs = np.concatenate([[-big], -low[::-1], [tiny], high, [np.inf]])
+    return lows, highs
+
+
+def histogram(values: np.ndarray, used: np.ndarray | None = None, inverse: np.ndarray | None = None,
+              groups: int = 1) -> np.ndarray:
+    """Row counts per bin, (groups, HIST_BINS), of finite per-row values (rows where ``used`` is False are left out)."""
+    # the top 14 bits of the float (sign, exponent, two mantissa bits); below 2^14, so an int64 view is exact
+    codes = (values.view(np.uint64) >> np.uint64(_CODE_SHIFT)).view(np.int64)
+    if used is not None and not used.all():
+        codes, inverse = codes[used], None if inverse is None else inverse[used]
+    if inverse is None:  # count the raw codes (one pass), then fold the 16,384 codes into bins
+        return _fold_codes(np.bincount(codes, minlength=_CODES))[None, :]
+    flat = np.bincount(inverse * HIST_BINS + CODE_TO_BIN[codes], minlength=groups * HIST_BINS)
+    return flat.reshape(groups, HIST_BINS).astype(np.float64)

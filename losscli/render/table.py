@@ -181,8 +181,9 @@ def _worst_first(results):
     return sorted(results, key=lambda r: -math.inf if r.value is None or r.value != r.value else -r.value)
 
 
-def compute_rows(report, with_grad: bool) -> tuple[list[list[Cell]], list[int]]:
-    """Rows of the compute table: each loss's overall result, then its groups (the worst 20 of more than 50)."""
+def compute_rows(report, with_grad: bool, sparks: dict[int, str] | None = None) -> tuple[list[list[Cell]], list[int]]:
+    """Rows of the compute table: each loss's overall result, then its groups (the worst 20 of more than 50);
+    ``sparks`` maps a result's id to its sparkline, for the last column."""
     rows, sections = [], []
     labels = list(dict.fromkeys(r.label for r in report.results))
     for label in labels:
@@ -198,6 +199,8 @@ def compute_rows(report, with_grad: bool) -> tuple[list[list[Cell]], list[int]]:
             if with_grad:
                 g = r.grad or {}
                 row += [Cell(number(g.get(k)) if g else "") for k in ("l2", "abs_max", "mean")]
+            if sparks is not None:
+                row.append(Cell(sparks.get(id(r), "")))
             rows.append(row)
         if hidden:
             total = hidden + SHOWN_GROUPS
@@ -209,12 +212,18 @@ def compute_rows(report, with_grad: bool) -> tuple[list[list[Cell]], list[int]]:
 
 
 def render_compute(report, file=None, checks=None, top=None) -> None:
+    from . import spark
+
     out = console(file)
     with_grad = any(r.grad is not None for r in report.results)
     cols = [Col("loss · group" if report.group_by else "loss"), Col("value", True), Col("rows", True)]
     if with_grad:
         cols += [Col("grad l2", True), Col("grad abs_max", True), Col("grad mean", True)]
-    rows, sections = compute_rows(report, with_grad)
+    sparks = spark.column(report.results, out.is_terminal)  # None unless the run kept histograms
+    if sparks:
+        cols.append(Col(spark.TITLE, True))
+    rows, sections = compute_rows(report, with_grad,
+                                  {id(r): s for r, s in zip(report.results, sparks)} if sparks else None)
     grid(out, f"{', '.join(report.sources)} · {report.rows} rows", cols, rows, sections)
     _columns(out, report.results)
     _signatures(out, report.results)
