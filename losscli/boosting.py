@@ -32,8 +32,9 @@ positive means refuses raw scores outside its domain, as ``compute`` does.
 - ``"constant"``: 1 per row (times its weight), what XGBoost's and LightGBM's own L1 and quantile
   objectives use: Newton steps then become plain gradient steps on the leaf.
 - ``"auto"`` (default): ``"constant"`` for the losses whose Hessian is 0 wherever it exists (mae,
-  quantile, mape, hinge, nll, smooth_l1 with beta=0, multi_margin with p=1), where a Newton step
-  has no curvature to divide by; ``"exact"`` for every other loss.
+  quantile, mape, hinge, perceptron, the multi-class hinges and perceptron, nll, smooth_l1 with
+  beta=0, multi_margin with p=1, generalized_ce with q=1, ...), where a Newton step has no curvature
+  to divide by; ``"exact"`` for every other loss.
 
 Every Hessian is then raised to at least ``min_hess`` (default 1e-16, XGBoost's own floor for its
 logistic objective). A non-convex loss (focal, cauchy, welsch, ...) has negative curvature in places;
@@ -52,6 +53,10 @@ from .errors import UsageProblem
 __all__ = ["xgboost_objective", "lightgbm_objective", "xgboost_metric", "lightgbm_metric", "Objective"]
 
 HESSIANS = ("auto", "exact", "constant")
+# the losses whose Hessian is 0 wherever it exists, whatever their parameters
+PIECEWISE_LINEAR = ("mae", "quantile", "mape", "hinge", "nll", "perceptron", "multiclass_hinge", "categorical_hinge",
+                    "multiclass_perceptron", "total_variation", "wasserstein_1d", "multilabel_margin",
+                    "hinge_embedding", "margin_ranking")
 # XGBoost's floor for the logistic objective's Hessian (regression_loss.h, LogisticRegression).
 MIN_HESS = 1e-16
 
@@ -59,8 +64,8 @@ MIN_HESS = 1e-16
 def is_piecewise_linear(f: LossFunction) -> bool:
     """Whether the loss's Hessian is 0 wherever it exists (tested against the catalogue's hess)."""
     name, params = f.name, f.params
-    return (name in ("mae", "quantile", "mape", "hinge", "nll") or (name == "smooth_l1" and params["beta"] == 0)
-            or (name == "multi_margin" and params["p"] == 1))
+    return (name in PIECEWISE_LINEAR or (name == "smooth_l1" and params["beta"] == 0)
+            or (name == "multi_margin" and params["p"] == 1) or (name == "generalized_ce" and params["q"] == 1))
 
 
 def _boostable(name: str, params: dict[str, Any], adapter: str) -> LossFunction:
