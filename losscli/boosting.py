@@ -33,8 +33,9 @@ positive means refuses raw scores outside its domain, as ``compute`` does.
   objectives use: Newton steps then become plain gradient steps on the leaf.
 - ``"auto"`` (default): ``"constant"`` for the losses whose Hessian is 0 wherever it exists (mae,
   quantile, mape, hinge, perceptron, the multi-class hinges and perceptron, nll, smooth_l1 with
-  beta=0, multi_margin with p=1, generalized_ce with q=1, ...), where a Newton step has no curvature
-  to divide by; ``"exact"`` for every other loss.
+  beta=0, multi_margin with p=1, generalized_ce with q=1, ...) and for wing, whose Hessian is never
+  positive (concave on each side of 0, linear beyond w): a Newton step has no curvature to divide by
+  there. ``"exact"`` for every other loss.
 
 Every Hessian is then raised to at least ``min_hess`` (default 1e-16, XGBoost's own floor for its
 logistic objective). A non-convex loss (focal, cauchy, welsch, ...) has negative curvature in places;
@@ -68,6 +69,13 @@ def is_piecewise_linear(f: LossFunction) -> bool:
             or (name == "multi_margin" and params["p"] == 1) or (name == "generalized_ce" and params["q"] == 1))
 
 
+def has_no_positive_curvature(f: LossFunction) -> bool:
+    """Whether the loss's Hessian is nowhere positive: 0 wherever it exists (piecewise linear), or, for wing,
+    negative on its logarithmic part (concave on each side of 0) and 0 on its linear part. A Newton step has
+    nothing to divide by in either case, so ``"auto"`` boosts these with a constant Hessian."""
+    return is_piecewise_linear(f) or f.name == "wing"
+
+
 def _boostable(name: str, params: dict[str, Any], adapter: str) -> LossFunction:
     f = get(name, **params)
     roles = [role.name for role in f.loss.inputs]
@@ -91,7 +99,9 @@ class Objective:
         if not (min_hess >= 0.0):
             raise UsageProblem(f"{adapter}: min_hess must be >= 0, got {min_hess!r}.")
         self.loss = _boostable(name, params, adapter)
-        self.hessian = ("constant" if is_piecewise_linear(self.loss) else "exact") if hessian == "auto" else hessian
+        if hessian == "auto":
+            hessian = "constant" if has_no_positive_curvature(self.loss) else "exact"
+        self.hessian = hessian
         if self.hessian == "exact" and no_hessian(self.loss.spec):
             raise UsageProblem(f"{adapter}: {no_hessian(self.loss.spec)} Pass hessian='constant' to boost with "
                                "gradient steps.")

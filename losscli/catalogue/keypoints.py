@@ -68,8 +68,9 @@ def oks_hess(pred, target, visibility, area, *, sigmas=None):
     e, mask, factor, dx, dy, scale = _oks_parts(pred, target, visibility, area, sigmas)
     common = factor * mask * np.exp(-e) * 2.0 / scale
     h = np.empty_like(pred)
-    h[:, 0::2] = np.where(common > 0.0, common * (1.0 - 2.0 * dx * dx / scale), 0.0)
-    h[:, 1::2] = np.where(common > 0.0, common * (1.0 - 2.0 * dy * dy / scale), 0.0)
+    with np.errstate(invalid="ignore"):  # 0 * inf where d^2 overflowed, replaced by 0
+        h[:, 0::2] = np.where(common > 0.0, common * (1.0 - 2.0 * dx * dx / scale), 0.0)
+        h[:, 1::2] = np.where(common > 0.0, common * (1.0 - 2.0 * dy * dy / scale), 0.0)
     return h
 
 

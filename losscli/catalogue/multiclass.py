@@ -883,8 +883,10 @@ def generalized_ce_hess(pred, target, *, q=0.5):
 
     0 everywhere at q = 1, where the loss 1 - p_y is linear; rows with p_y = 0 are refused for q < 1 (check).
     """
-    idx, py = _true_class_probability(pred, target)
     h = np.zeros_like(pred)
+    if q >= 1.0:
+        return h
+    idx, py = _true_class_probability(pred, target)
     h[_rows(pred), idx] = (1.0 - q) * py ** (q - 2.0)
     return h
 
