@@ -125,14 +125,24 @@ def _options(reduction: str, grad: bool, batch_rows: int | None, block_rows: int
 
 def no_hessian(spec: LossSpec) -> str | None:
     """Why a loss has no Hessian diagonal, or None when it has one."""
+    from .catalogue.base import zero_gradient
+
     loss = spec.loss
     if loss.hess is not None:
         return None
-    if loss.per == "set":
-        why = ("it is defined on the whole set (a ratio of sums over every row), so no row's prediction has a "
+    if loss.per == "query":
+        why = "it is defined on a whole query at once, and losscli gives query losses gradients only"
+    elif loss.holds_rows:
+        why = ("it is defined on the whole set through every row at once (an order statistic or a sort of the "
+               "errors), so no row's prediction has a second derivative of its own")
+    elif loss.per == "set":
+        why = ("it is defined on the whole set (a function of sums over every row), so no row's prediction has a "
                "second derivative of its own")
+    elif loss.grad is zero_gradient:
+        why = ("it is piecewise constant, so its gradient and Hessian are 0 wherever they exist; train with a smooth "
+               "loss and report this one")
     else:
-        why = f"the {loss.family} losses give gradients only"
+        why = "losscli gives it an analytic gradient only"
     return f"Loss {spec.label!r} has no Hessian: {why}."
 
 

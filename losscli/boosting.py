@@ -32,8 +32,10 @@ positive means refuses raw scores outside its domain, as ``compute`` does.
 - ``"constant"``: 1 per row (times its weight), what XGBoost's and LightGBM's own L1 and quantile
   objectives use: Newton steps then become plain gradient steps on the leaf.
 - ``"auto"`` (default): ``"constant"`` for the losses whose Hessian is 0 wherever it exists (mae,
-  quantile, mape, hinge, nll, smooth_l1 with beta=0, multi_margin with p=1), where a Newton step
-  has no curvature to divide by; ``"exact"`` for every other loss.
+  quantile, mape, hinge, perceptron, the multi-class hinges and perceptron, nll, smooth_l1 with
+  beta=0, multi_margin with p=1, generalized_ce with q=1, ...) and for wing, whose Hessian is never
+  positive (concave on each side of 0, linear beyond w): a Newton step has no curvature to divide by
+  there. ``"exact"`` for every other loss.
 
 Every Hessian is then raised to at least ``min_hess`` (default 1e-16, XGBoost's own floor for its
 logistic objective). A non-convex loss (focal, cauchy, welsch, ...) has negative curvature in places;
@@ -52,6 +54,10 @@ from .errors import UsageProblem
 __all__ = ["xgboost_objective", "lightgbm_objective", "xgboost_metric", "lightgbm_metric", "Objective"]
 
 HESSIANS = ("auto", "exact", "constant")
+# the losses whose Hessian is 0 wherever it exists, whatever their parameters
+PIECEWISE_LINEAR = ("mae", "quantile", "mape", "hinge", "nll", "perceptron", "multiclass_hinge", "categorical_hinge",
+                    "multiclass_perceptron", "total_variation", "wasserstein_1d", "multilabel_margin",
+                    "hinge_embedding", "margin_ranking")
 # XGBoost's floor for the logistic objective's Hessian (regression_loss.h, LogisticRegression).
 MIN_HESS = 1e-16
 
@@ -59,8 +65,15 @@ MIN_HESS = 1e-16
 def is_piecewise_linear(f: LossFunction) -> bool:
     """Whether the loss's Hessian is 0 wherever it exists (tested against the catalogue's hess)."""
     name, params = f.name, f.params
-    return (name in ("mae", "quantile", "mape", "hinge", "nll") or (name == "smooth_l1" and params["beta"] == 0)
-            or (name == "multi_margin" and params["p"] == 1))
+    return (name in PIECEWISE_LINEAR or (name == "smooth_l1" and params["beta"] == 0)
+            or (name == "multi_margin" and params["p"] == 1) or (name == "generalized_ce" and params["q"] == 1))
+
+
+def has_no_positive_curvature(f: LossFunction) -> bool:
+    """Whether the loss's Hessian is nowhere positive: 0 wherever it exists (piecewise linear), or, for wing,
+    negative on its logarithmic part (concave on each side of 0) and 0 on its linear part. A Newton step has
+    nothing to divide by in either case, so ``"auto"`` boosts these with a constant Hessian."""
+    return is_piecewise_linear(f) or f.name == "wing"
 
 
 def _boostable(name: str, params: dict[str, Any], adapter: str) -> LossFunction:
@@ -86,7 +99,9 @@ class Objective:
         if not (min_hess >= 0.0):
             raise UsageProblem(f"{adapter}: min_hess must be >= 0, got {min_hess!r}.")
         self.loss = _boostable(name, params, adapter)
-        self.hessian = ("constant" if is_piecewise_linear(self.loss) else "exact") if hessian == "auto" else hessian
+        if hessian == "auto":
+            hessian = "constant" if has_no_positive_curvature(self.loss) else "exact"
+        self.hessian = hessian
         if self.hessian == "exact" and no_hessian(self.loss.spec):
             raise UsageProblem(f"{adapter}: {no_hessian(self.loss.spec)} Pass hessian='constant' to boost with "
                                "gradient steps.")

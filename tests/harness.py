@@ -97,6 +97,8 @@ def torch_hessian_diagonal(name: str, arrays: dict, torch_fn: Callable) -> np.nd
     x = tensors[first]
     (g,) = torch.autograd.grad(torch_fn(**tensors), x, create_graph=True)
     out = np.zeros(x.shape)
+    if not g.requires_grad:  # autograd's gradient does not depend on x (a piecewise-linear loss): its derivative is 0
+        return out
     for index in np.ndindex(*x.shape):
         (row,) = torch.autograd.grad(g[index], x, retain_graph=True, allow_unused=True)
         out[index] = 0.0 if row is None else row[index].item()

@@ -146,6 +146,52 @@ def test_multiclass_objectives_train_both_libraries(loss, params):
     assert curve[-1] < curve[0] / 2
 
 
+@pytest.mark.parametrize("loss,k", [("exponential", None), ("sparsemax", None), ("multiclass_sparsemax", 3)])
+def test_issue_12_losses_boost_with_their_exact_hessians(loss, k):
+    """AdaBoost's exponential loss and the sparsemax losses, Newton-boosted on their own Hessians by both libraries."""
+    X, y = binary_data()[:2] if k is None else three_classes()
+    shape = (len(y),) if k is None else (len(y), k)
+    extra = {} if k is None else {"num_class": k}
+    f = losscli.get(loss)
+    assert xgboost_objective(loss).objective.hessian == "exact"
+    start = f.value(pred=np.zeros(shape), target=y)
+    model = xgb.train({**XGB, **extra}, xgb.DMatrix(X, label=y, base_margin=np.zeros(shape)), 40,
+                      obj=xgboost_objective(loss))
+    margins = [model.predict(xgb.DMatrix(X, base_margin=np.zeros(shape)), output_margin=True)]
+    model = lgb.train({**LGB, **extra, "objective": lightgbm_objective(loss)},
+                      lgb.Dataset(X, label=y, init_score=np.zeros(shape)), 40)
+    margins.append(model.predict(X, raw_score=True))
+    for margin in margins:
+        assert f.value(pred=margin, target=y) < start / 3
+        predicted = (margin > 0) if k is None else margin.argmax(axis=1)
+        assert (predicted == y).mean() > 0.9
+
+
+def test_wing_boosts_with_a_constant_hessian():
+    # wing's Hessian is never positive (concave on each side of 0, 0 on the linear part): a Newton step has no
+    # curvature to divide by, so "auto" takes the constant Hessian, as for the piecewise-linear losses
+    for case in all_cases()["wing"]:
+        h = losscli.get("wing", **case.params).hess(**as_arrays(case.make(np.random.default_rng(0), 50)))
+        assert np.all(h <= 0) and np.any(h < 0)
+    assert xgboost_objective("wing").objective.hessian == "constant"
+    assert xgboost_objective("wing", hessian="exact").objective.hessian == "exact"
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1500, 3))
+    y = X[:, 0] + rng.normal(size=1500) * 0.1
+    y[:60] += 50.0  # 4% gross outliers
+    start = np.full(1500, np.median(y))
+    data = xgb.DMatrix(X, label=y, base_margin=start)
+    fits = {hessian: xgb.train({**XGB, "min_child_weight": 0}, data, 100,
+                               obj=xgboost_objective("wing", hessian=hessian)).predict(data, output_margin=True)
+            for hessian in ("auto", "exact")}
+    wing = losscli.get("wing")
+    assert wing.value(pred=fits["auto"], target=y) < 0.85 * wing.value(pred=start, target=y)
+    clean = {h: np.abs(fit[60:] - X[60:, 0]).mean() for h, fit in fits.items()}
+    assert clean["auto"] < 0.7 * np.abs(start[60:] - X[60:, 0]).mean()
+    # the exact Hessian, floored at 1e-16, makes the Newton steps explode instead
+    assert clean["exact"] > 10 * clean["auto"], clean
+
+
 def test_objective_derivatives_are_per_row_and_weighted():
     x = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
     y = np.array([0.0, 2.0])

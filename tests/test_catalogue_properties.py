@@ -142,6 +142,30 @@ NO_HESSIAN = {
     "giou": "box loss through min/max of coordinates: gradient only",
     "diou": "box loss through min/max of coordinates: gradient only",
     "ciou": "box loss with an arctan aspect term through min/max of coordinates: gradient only",
+    # set-level losses: the engine's set path (second pass over the totals) carries gradients only
+    "generalized_dice": "set-level: a ratio of class-weighted sums over the whole set",
+    "mcc": "set-level: a ratio of products of sums (TP, FP, FN, TN) over the whole set",
+    "weighted_kappa": "set-level: the log of a ratio of sums (observed over chance disagreement) over the whole set",
+    "lovasz_hinge": "set-level and holds its rows: the Lovasz extension of the whole set's sorted errors",
+    "lovasz_softmax": "set-level and holds its rows: the Lovasz extension of the whole set's sorted errors per class",
+    "max_error": "set-level order statistic (holds its rows): only the worst element moves it; 0 wherever it exists",
+    "median_absolute_error": "set-level order statistic (holds its rows): only the median elements move it",
+    # piecewise-constant metrics: gradient and Hessian are 0 wherever they exist, nothing a Newton step can use
+    "zero_one": "piecewise constant (a count of wrong rows after a threshold): no curvature anywhere",
+    "hamming": "piecewise constant (a count of wrong labels after a threshold): no curvature anywhere",
+    "top_k_error": "piecewise constant (a rank test): no curvature anywhere",
+    "label_ranking": "piecewise constant (a count of misordered label pairs): no curvature anywhere",
+    "coverage_error": "piecewise constant (a count of labels): no curvature anywhere",
+    # query losses: engine/queries.py evaluates them on whole queries and carries no Hessian
+    "ranking_softmax": "query loss: the engine's query path (engine/queries.py) reports gradients only",
+    "pairwise_logistic": "query loss: the engine's query path reports gradients only",
+    "lambdarank": "query loss: the engine's query path reports gradients only",
+    "ndcg_loss": "query loss and piecewise constant in the scores (a sort): no curvature anywhere",
+    "triplet_hard": "query loss with in-batch mining through max/min over pairs: the query path reports gradients only",
+    "triplet_semihard": "query loss with in-batch mining through masked min/max: the query path reports gradients only",
+    "ntxent": "query loss over all pairs of a batch: the engine's query path reports gradients only",
+    "npairs": "query loss over all pairs of a batch: the engine's query path reports gradients only",
+    "circle": "query loss over all pairs of a batch: the engine's query path reports gradients only",
 }
 
 HESS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, cases in sorted(CASES.items())

@@ -329,6 +329,16 @@ def exponential_grad(pred, target):
     return negative - positive
 
 
+def exponential_hess(pred, target):
+    """y exp(-f) + (1 - y) exp(f): the exponential is its own second derivative, so the Hessian equals the value.
+
+    Positive everywhere (the loss is convex) and exactly 0 only where a 0/1 label meets a saturated score on its
+    right side (f = +-1e4 gives exp(-1e4) = 0); scores that would overflow are refused by the check.
+    """
+    positive, negative = _exponential_terms(pred, target)
+    return positive + negative
+
+
 def exponential_check(pred, target):
     with np.errstate(divide="ignore"):
         overflow = (np.log(target) - pred > _LOG_FLOAT_MAX) | (np.log1p(-target) + pred > _LOG_FLOAT_MAX)
@@ -372,10 +382,20 @@ def sparsemax_binary_grad(pred, target):
     return np.where(target == 1.0, -1.0, 1.0) * np.clip(0.5 * (z + 1.0), 0.0, 1.0)
 
 
+def sparsemax_binary_hess(pred, target):
+    """1/2 where |z| < 1 (the quadratic piece of sparse_plus), 0 on the flat and linear pieces (|z| > 1).
+
+    At z = +-1 the second derivative jumps: 0 is given there, the piece the value takes (z <= -1 flat, z >= 1
+    linear). Finite for logits of any size.
+    """
+    return np.where(np.abs(_sparsemax_argument(pred, target)) < 1.0, 0.5, 0.0)
+
+
 EXPONENTIAL = Loss(
     name="exponential", family="classification", summary="Exponential (AdaBoost) loss on raw scores.",
     formula="y exp(-f) + (1 - y) exp(f)",
     inputs=(RAW_SCORES, LABELS), value=exponential, grad=exponential_grad, check=exponential_check,
+    hess=exponential_hess,
     explain=Explain(
         inputs="pred holds raw scores f (any real number; the probability is sigmoid(2 f)); target holds labels in "
                "[0, 1], one column per pred column. Rows whose loss exceeds float64 (|f| > 709 on the wrong side) "
@@ -421,6 +441,7 @@ SPARSEMAX = Loss(
     name="sparsemax", family="classification", summary="Binary sparsemax loss (Fenchel-Young loss of the sparse sigmoid).",
     formula="sparse_plus(z), z = -x if y = 1 else x; sparse_plus(z) = 0, (z+1)^2/4, z for z <= -1, |z| < 1, z >= 1",
     inputs=(LOGITS, BINARY_LABELS), value=sparsemax_binary, grad=sparsemax_binary_grad,
+    hess=sparsemax_binary_hess,
     explain=Explain(
         inputs="pred holds logits x (any real number); target holds labels 0 or 1, one column per pred column.",
         gradient="sparse_sigmoid(x) - y, where sparse_sigmoid(x) = clip((x + 1)/2, 0, 1): exactly 0 once the logit is "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Domain, Explain, Loss, Param, Problem, log_sigmoid, pred_role, sigmoid, target_role
+from .base import (Domain, Explain, Loss, Param, Problem, log_sigmoid, piecewise_linear_hess, pred_role, sigmoid,
+                   target_role)
 
 SIGNED = Domain("labels -1 or 1 (0 is read as -1)", lambda a: (a != -1.0) & (a != 0.0) & (a != 1.0))
 SCORES = pred_role("raw scores (decision values or logits), one column per label")
@@ -133,6 +134,7 @@ PERCEPTRON = Loss(
     name="perceptron", family="margin", summary="Perceptron loss: the score's size when it has the wrong sign.",
     formula="max(0, -y s), y in {-1, 1}",
     inputs=(SCORES, LABELS), value=perceptron, grad=perceptron_grad, check=mixed_zero_and_minus_one,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs=_INPUTS,
         gradient="-y where the sign is wrong (y s < 0), 0 elsewhere, including y s = 0.",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
-                   target_role, zero_gradient)
+from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
+                   piecewise_linear_hess, pred_role, target_role, zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -846,6 +846,17 @@ def multiclass_sparsemax_grad(pred, target):
     return g
 
 
+def multiclass_sparsemax_hess(pred, target):
+    """s_j (1 - 1/|S|), s_j = [sparsemax(x)_j > 0], |S| the size of the row's support.
+
+    The row's Hessian is the Jacobian of sparsemax, diag(s) - s s^T / |S| (Martins and Astudillo 2016):
+    this is its diagonal. Piecewise constant in x: 0 for a row whose support is one class (the loss is linear
+    there), and at a support change (a score exactly at the threshold) the class is counted out, as p_j = 0.
+    """
+    s = (sparsemax_probabilities(pred) > 0.0).astype(np.float64)
+    return s * (1.0 - 1.0 / s.sum(axis=1, keepdims=True))
+
+
 # ----------------------------------------------------------------------------- generalized cross-entropy
 
 
@@ -865,6 +876,19 @@ def generalized_ce_grad(pred, target, *, q=0.5):
     g = np.zeros_like(pred)
     g[_rows(pred), idx] = -py ** (q - 1.0)  # check refuses p_y = 0 for q < 1, where this is infinite
     return g
+
+
+def generalized_ce_hess(pred, target, *, q=0.5):
+    """(1 - q) p_y^(q - 2) on the target column, 0 elsewhere (with respect to the probabilities).
+
+    0 everywhere at q = 1, where the loss 1 - p_y is linear; rows with p_y = 0 are refused for q < 1 (check).
+    """
+    h = np.zeros_like(pred)
+    if q >= 1.0:
+        return h
+    idx, py = _true_class_probability(pred, target)
+    h[_rows(pred), idx] = (1.0 - q) * py ** (q - 2.0)
+    return h
 
 
 def generalized_ce_check(pred, target, *, q=0.5):
@@ -902,6 +926,14 @@ def generalized_kl(pred, target):
 
 def generalized_kl_grad(pred, target):
     return np.exp(pred) - target
+
+
+def generalized_kl_hess(pred, target):
+    """exp(x): each component's exp(x_k) - t_k x_k has this second derivative (the rest does not depend on x).
+
+    Positive (the loss is convex); 0 for log-predictions of -1e4, and x > 709 is refused by the check.
+    """
+    return np.exp(pred)
 
 
 def generalized_kl_check(pred, target):
@@ -961,6 +993,7 @@ MULTICLASS_HINGE = Loss(
     summary="Crammer-Singer multi-class hinge loss: the true score must lead every rival by 1.",
     formula="max(0, 1 + max_{j != y} x_j - x_y)",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_hinge, grad=multiclass_hinge_grad, check=_index_check,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs="pred holds K class scores per row (any reals); target one column of class indices 0..K-1.",
         gradient="e_j* - e_y where the margin is violated (j* the strongest rival), 0 once x_y leads by 1 or more. "
@@ -980,6 +1013,7 @@ CATEGORICAL_HINGE = Loss(
     summary="Keras' categorical hinge: the target's score against the largest score of the other classes.",
     formula="max(0, max_j (1 - t_j) x_j - sum_j t_j x_j + 1)",
     inputs=(SCORES, CLASS_TARGET), value=categorical_hinge, grad=categorical_hinge_grad, check=_index_check,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs="pred holds K scores per row; target is K one-hot columns as Keras wants (soft rows allowed), or one "
                "column of class indices (turned into one-hot).",
@@ -999,6 +1033,7 @@ MULTICLASS_PERCEPTRON = Loss(
     summary="Multi-class perceptron loss: how far the best score lies above the target's.",
     formula="max_j x_j - x_y",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_perceptron, grad=multiclass_perceptron_grad, check=_index_check,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs="pred holds K class scores per row; target one column of class indices.",
         gradient="e_argmax - e_y: 0 when the target already has the highest score (the first maximiser at ties).",
@@ -1015,6 +1050,7 @@ MULTICLASS_SPARSEMAX = Loss(
     summary="Sparsemax loss: the Fenchel-Young loss of the sparsemax projection.",
     formula="sum_j p_j (x_j - x_y) + (1 - |p|^2)/2, p = sparsemax(x)",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_sparsemax, grad=multiclass_sparsemax_grad, check=_index_check,
+    hess=multiclass_sparsemax_hess,
     explain=Explain(
         inputs="pred holds K class scores per row; target one column of class indices.",
         gradient="sparsemax(x) - e_y: the sparse probabilities minus the one-hot target, continuous in x.",
@@ -1032,6 +1068,7 @@ GENERALIZED_CE = Loss(
     summary="Generalized cross-entropy (Lq loss): robust to noisy labels, between cross-entropy and MAE.",
     formula="(1 - p_y^q) / q",
     inputs=(PROBS, INDEX_TARGET), value=generalized_ce, grad=generalized_ce_grad, check=generalized_ce_check,
+    hess=generalized_ce_hess,
     params=(Param("q", 0.5, "0 < q <= 1: towards 0 it behaves like cross-entropy, at 1 it is 1 - p_y (MAE on "
                   "the one-hot target, halved)", low=0.0, high=1.0, low_open=True),),
     explain=Explain(
@@ -1076,6 +1113,7 @@ GENERALIZED_KL = Loss(
             target_role("target values >= 0 (a measure, not necessarily summing to 1), one column per pred column",
                         NON_NEGATIVE)),
     value=generalized_kl, grad=generalized_kl_grad, check=generalized_kl_check,
+    hess=generalized_kl_hess,
     explain=Explain(
         inputs="pred holds log-predictions x (optax takes log_predictions too); target non-negative values t, one "
                "column per pred column. Neither needs to sum to 1. One value per row (sum over columns).",
@@ -1095,6 +1133,7 @@ TOTAL_VARIATION = Loss(
     summary="Total variation distance between the pred and target distributions, in [0, 1].",
     formula="1/2 sum_k |p_k - q_k|",
     inputs=(PROBS, CLASS_TARGET), value=total_variation, grad=total_variation_grad, check=_distribution_check,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs="pred holds K class probabilities per row; target is K probability columns or one column of class "
                "indices (one-hot). Classes are unordered here: moving mass to a neighbour costs as much as moving "
@@ -1115,6 +1154,7 @@ WASSERSTEIN_1D = Loss(
     summary="Earth mover's distance between distributions on ordered classes (bins 0, 1, ..., K-1).",
     formula="sum_{k < K-1} |P_k - Q_k|, P and Q the cumulative sums of p and q",
     inputs=(PROBS, CLASS_TARGET), value=wasserstein_1d, grad=wasserstein_1d_grad, check=wasserstein_check,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs=_ORDERED + " Bins are one unit apart. pred and target rows must carry the same total mass (both sum to "
                "1, to within 1e-4); rows that do not are refused rather than normalised silently (scipy normalises).",

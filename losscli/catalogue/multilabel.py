@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (BINARY, PROBABILITY, Explain, Loss, Param, log_sigmoid, pred_role, sigmoid, target_role,
-                   zero_gradient)
+from .base import (BINARY, PROBABILITY, Explain, Loss, Param, log_sigmoid, piecewise_linear_hess, pred_role, sigmoid,
+                   target_role, zero_gradient)
 from .classification import threshold_check, wrong_decisions
 from .multiclass import _class_weights
 
@@ -38,6 +38,16 @@ def multilabel_soft_margin(pred, target, *, weight=None):
 def multilabel_soft_margin_grad(pred, target, *, weight=None):
     w = _class_weights(weight, pred.shape[1])
     return w * (sigmoid(pred) - target) / pred.shape[1]
+
+
+def multilabel_soft_margin_hess(pred, target, *, weight=None):
+    """w_c sigmoid(x_c) sigmoid(-x_c) / C: each label's logistic curvature, whatever its (soft) target.
+
+    Both sigmoids are taken without overflow, so a logit of +-1e4 gives exactly 0 (a saturated label has no
+    curvature left) rather than nan.
+    """
+    w = _class_weights(weight, pred.shape[1])
+    return w * sigmoid(pred) * sigmoid(-pred) / pred.shape[1]
 
 
 def _weight_check(pred, target, *, weight=None):
@@ -112,6 +122,7 @@ MULTILABEL_SOFT_MARGIN = Loss(
                       warn_if_probabilities="these look like probabilities, but this loss applies a sigmoid to them; "
                       "pass logits."), SOFT_MULTI_HOT),
     value=multilabel_soft_margin, grad=multilabel_soft_margin_grad, check=_weight_check,
+    hess=multilabel_soft_margin_hess,
     params=(Param("weight", None, "per-label weights, one per pred column (torch's weight), e.g. weight=1;2;0.5",
                   kind="floats", low=0.0, allow_none=True),),
     explain=Explain(
@@ -131,6 +142,7 @@ MULTILABEL_MARGIN = Loss(
     summary="Multi-label hinge loss: every relevant label must outscore every irrelevant one by 1 (torch).",
     formula="sum_{j relevant} sum_{k irrelevant} max(0, 1 - (x_j - x_k)) / C",
     inputs=(SCORES, MULTI_HOT), value=multilabel_margin, grad=multilabel_margin_grad,
+    hess=piecewise_linear_hess,
     explain=Explain(
         inputs=_MULTI_HOT_INPUTS + " A row with no relevant (or no irrelevant) label costs 0.",
         gradient="For each violated pair (j relevant, k irrelevant): -1/C on x_j and +1/C on x_k; 0 at a hinge of "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Domain, Explain, Loss, Param, Role, pred_role, target_role
+from .base import Domain, Explain, Loss, Param, Role, piecewise_linear_hess, pred_role, target_role
 
 SIGN = Domain("1 or -1", lambda a: (a != 1.0) & (a != -1.0))
 SIGN_HINT = "Pair labels are 1 and -1; map 0/1 labels with 2y - 1."
@@ -41,6 +41,7 @@ HINGE_EMBEDDING = Loss(
             target_role("1 for a similar pair, -1 for a dissimilar one, one column per pred column", SIGN,
                         hint=SIGN_HINT)),
     value=hinge_embedding, grad=hinge_embedding_grad,
+    hess=piecewise_linear_hess,
     params=(Param("margin", 1.0, "distance beyond which dissimilar pairs cost nothing"),),
     explain=Explain(
         inputs="pred holds a value x per pair (usually a distance such as an L1 norm of a difference); target is 1 "
@@ -64,6 +65,7 @@ MARGIN_RANKING = Loss(
             target_role("1 where x1 should rank higher, -1 where x2 should, one column per pred column", SIGN,
                         hint=SIGN_HINT)),
     value=margin_ranking, grad=margin_ranking_grad,
+    hess=piecewise_linear_hess,
     params=(Param("margin", 0.0, "how far the preferred score must lead"),),
     explain=Explain(
         inputs="pred is x1, second is x2 (columns second, pred2 or x2 unless named with --input second=COLS), target "

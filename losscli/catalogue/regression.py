@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import NON_NEGATIVE, POSITIVE, Domain, Explain, Loss, Param, Problem, Role, pred_role, target_role
+from .base import (NON_NEGATIVE, POSITIVE, Domain, Explain, Loss, Param, Problem, Role, piecewise_linear_hess, pred_role,
+                   target_role)
 
 PRED = pred_role("predicted values (real numbers)")
 TARGET = target_role("true values, one column per prediction column")
@@ -27,11 +28,6 @@ def squared_error_value_and_grad(pred, target):
 
 def squared_error_hess(pred, target):
     return np.full(np.broadcast_shapes(pred.shape, target.shape), 2.0)
-
-
-def piecewise_linear_hess(pred, *others, **params):
-    """0: the second derivative of a piecewise-linear loss wherever it exists, and the value taken at its kinks."""
-    return np.zeros(np.broadcast_shapes(pred.shape, *(o.shape for o in others)))
 
 
 def absolute_error(pred, target):
@@ -560,6 +556,17 @@ def wing_grad(pred, target, *, w=10.0, epsilon=2.0):
     return np.sign(r) * np.where(a < w, w / (epsilon + a), 1.0)
 
 
+def wing_hess(pred, target, *, w=10.0, epsilon=2.0):
+    """-w / (epsilon + |r|)^2 on the logarithmic part 0 < |r| < w, 0 on the linear part |r| >= w.
+
+    Negative: the logarithm is concave on either side of 0, so wing is not convex. Its second derivative
+    does not exist at r = 0 (the gradient jumps from -w/epsilon to w/epsilon) nor at |r| = w (the slope
+    jumps to 1): 0 is given at both, the linear side at |r| = w as the gradient takes it.
+    """
+    a = np.abs(pred - target)
+    return np.where((a > 0.0) & (a < w), -w / (epsilon + a) ** 2, 0.0)
+
+
 def _log1p_square_over(u, df):
     """log(1 + u^2/df) without overflow: for u^2 > df it is log(u^2/df) + log1p(df/u^2), both terms exact."""
     big = np.abs(u) > np.sqrt(df)
@@ -592,10 +599,26 @@ def students_t_nll_grad(pred, target, *, df=1.0, scale=1.0):
     return (df + 1.0) * ratio / scale
 
 
+def students_t_nll_hess(pred, target, *, df=1.0, scale=1.0):
+    """(df + 1) (df - u^2) / (scale^2 (df + u^2)^2), u = r / scale; negative beyond |u| = sqrt(df) (not convex).
+
+    For |u| > 1 it is written in v = 1/u as (df v^2 - 1) v^2 / (df v^2 + 1)^2, so u^2 is never formed: residuals
+    of 1e200 give a finite value (about -(df + 1) / r^2, which underflows to 0 there).
+    """
+    u = (pred - target) / scale
+    far = np.abs(u) > 1.0
+    v = np.where(far, 1.0 / np.where(far, u, 1.0), 0.0)
+    near = np.where(far, 0.0, u)
+    v2, u2 = v * v, near * near
+    ratio = np.where(far, (df * v2 - 1.0) * v2 / (df * v2 + 1.0) ** 2, (df - u2) / (df + u2) ** 2)
+    return (df + 1.0) * ratio / (scale * scale)
+
+
 WING = Loss(
     name="wing", family="regression", summary="Wing loss for landmark regression: logarithmic near zero, linear beyond w.",
     formula="w ln(1 + |r|/epsilon) if |r| < w else |r| - C, C = w - w ln(1 + w/epsilon)",
     inputs=(PRED, TARGET), value=wing, grad=wing_grad,
+    hess=wing_hess,
     params=(Param("w", 10.0, "width of the logarithmic part (|r| < w)", low=0.0, low_open=True),
             Param("epsilon", 2.0, "curvature of the logarithmic part: smaller is sharper near 0", low=0.0,
                   low_open=True)),
@@ -620,6 +643,7 @@ STUDENT_T_NLL = Loss(
     summary="Negative log-likelihood of the residual under a Student's t distribution (df, scale).",
     formula="0.5 ((df+1) log1p((r/s)^2/df) + log df) + log s + lgamma(df/2) - lgamma((df+1)/2) + 0.5 log pi",
     inputs=(PRED, TARGET), value=students_t_nll, grad=students_t_nll_grad,
+    hess=students_t_nll_hess,
     params=(Param("df", 1.0, "degrees of freedom: 1 is the Cauchy distribution, large values approach a Gaussian",
                   low=0.0, low_open=True),
             Param("scale", 1.0, "scale s of the distribution (in the target's units)", low=0.0, low_open=True)),
