@@ -191,7 +191,9 @@ def probability_columns(lp: LossPlan, inputs: dict[str, np.ndarray]) -> dict[str
         advice = advice(lp.params) if callable(advice) else advice
         if advice:
             a = inputs[role.name]
-            flags[role.name] = ((a >= 0.0) & (a <= 1.0)).all(axis=0)
+            # column by column: NumPy's axis-0 reductions of a narrow (n, c) block walk it a row at a time
+            flags[role.name] = np.array([a[:, k].min() >= 0.0 and a[:, k].max() <= 1.0 for k in range(a.shape[1])],
+                                        dtype=bool)
     return flags
 
 

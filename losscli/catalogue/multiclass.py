@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
-                   target_role)
+from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, log_softmax_and_softmax,
+                   pred_role, row_sums, target_role)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -126,8 +126,10 @@ def _ce_coefficients(pred, target, *, label_smoothing, weight, ignore_index):
         idx, keep = _index_parts(target, k, ignore_index)
         c = np.zeros((n, k))
         c[np.arange(n), idx] = (1.0 - label_smoothing) * w[idx]
-        c += (label_smoothing / k) * w[None, :]
-        c[~keep] = 0.0
+        if label_smoothing:
+            c += (label_smoothing / k) * w[None, :]
+        if not keep.all():
+            c[~keep] = 0.0
         return c, w[idx] * keep
     t = target * (1.0 - label_smoothing) + label_smoothing / k
     return t * w[None, :], np.ones(n)
@@ -145,7 +147,7 @@ def cross_entropy(pred, target, *, label_smoothing=0.0, from_logits=True, weight
     """-sum_k c_k log p_k per row (see _ce_coefficients); torch.nn.CrossEntropyLoss."""
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
-        return -(c * log_softmax(pred)).sum(axis=1)
+        return -row_sums(c * log_softmax(pred))
     if compat == "keras":
         return -(c * np.log(_keras_probs(pred)[2])).sum(axis=1)
     # p = 0 only meets c = 0 here (check refuses p = 0 where c > 0): 0 log 0 = 0.
@@ -157,7 +159,7 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
         # d(-sum c log softmax)/dx_j = -c_j + (sum_k c_k) p_j
-        return -c + c.sum(axis=1, keepdims=True) * np.exp(log_softmax(pred))
+        return -c + row_sums(c)[:, None] * log_softmax_and_softmax(pred)[1]
     if compat == "keras":
         q, s, r = _keras_probs(pred)
         inside = (q >= _KERAS_EPS) & (q <= 1.0 - _KERAS_EPS)  # the clip passes gradient only inside
@@ -166,6 +168,18 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
         return (a - (a * q).sum(axis=1, keepdims=True)) / s
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(c == 0, 0.0, -c / pred)
+
+
+def cross_entropy_value_and_grad(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None,
+                                 ignore_index=-100, compat="torch"):
+    params = dict(label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
+    if not from_logits:
+        return (cross_entropy(pred, target, from_logits=False, compat=compat, **params),
+                cross_entropy_grad(pred, target, from_logits=False, compat=compat, **params))
+    # the coefficients once, and log p and p from one exp
+    c, _ = _ce_coefficients(pred, target, **params)
+    log_p, p = log_softmax_and_softmax(pred)
+    return -row_sums(c * log_p), -c + row_sums(c)[:, None] * p
 
 
 def cross_entropy_norm(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
@@ -436,6 +450,7 @@ CROSS_ENTROPY = Loss(
               "p = 0 refused) or keras (rows rescaled to sum 1, clipped to [1e-7, 1 - 1e-7])",
               kind=str, choices=("torch", "keras")),
     ),
+    value_and_grad=cross_entropy_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " With from_logits=false pred must be probabilities in [0, 1]; with compat=torch "
                "they are used as given (no rescaling), a 0 where the target has mass is refused (the loss would be "
