@@ -18,7 +18,8 @@ def signed(target: np.ndarray) -> np.ndarray:
 
 def mixed_zero_and_minus_one(pred, target, **_):
     """Refuse a column holding both 0 and -1: it is unclear whether 0 means the negative class."""
-    both = (target == 0.0).any(axis=0) & (target == -1.0).any(axis=0)
+    # column by column: NumPy's axis-0 reductions of a narrow block walk it a row at a time
+    both = np.array([(col == 0.0).any() and (col == -1.0).any() for col in target.T], dtype=bool)
     bad = (target == 0.0) & both[None, :]
     return [Problem("target", bad, "labels mix 0 and -1, so 0 is ambiguous; use -1/1 or 0/1 throughout")]
 

@@ -37,12 +37,23 @@ def absolute_error_grad(pred, target):
 
 def huber(pred, target, *, delta=1.0):
     """0.5 r^2 where |r| <= delta, else delta (|r| - 0.5 delta); torch HuberLoss."""
-    a = np.abs(pred - target)
-    return np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+    return _huber_of(np.abs(pred - target), delta)
+
+
+def _huber_of(a, delta):
+    # m (a - m/2) with m = min(a, delta) is both branches without np.where: a (a - a/2) = a^2/2 inside
+    # (a - a/2 is exact), delta (a - delta/2) beyond, bit for bit the two-branch formula
+    m = np.minimum(a, delta)
+    return m * (a - 0.5 * m)
 
 
 def huber_grad(pred, target, *, delta=1.0):
     return np.clip(pred - target, -delta, delta)
+
+
+def huber_value_and_grad(pred, target, *, delta=1.0):
+    r = pred - target
+    return _huber_of(np.abs(r), delta), np.clip(r, -delta, delta)
 
 
 def smooth_l1(pred, target, *, beta=1.0):
@@ -50,14 +61,21 @@ def smooth_l1(pred, target, *, beta=1.0):
     a = np.abs(pred - target)
     if beta == 0.0:
         return a
-    return np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
+    return _huber_of(a, beta) / beta
 
 
 def smooth_l1_grad(pred, target, *, beta=1.0):
     r = pred - target
     if beta == 0.0:
         return np.sign(r)
-    return np.where(np.abs(r) < beta, r / beta, np.sign(r))
+    return np.clip(r / beta, -1.0, 1.0)  # r / beta inside, sign(r) where |r| >= beta
+
+
+def smooth_l1_value_and_grad(pred, target, *, beta=1.0):
+    r = pred - target
+    if beta == 0.0:
+        return np.abs(r), np.sign(r)
+    return _huber_of(np.abs(r), beta) / beta, np.clip(r / beta, -1.0, 1.0)
 
 
 def log_cosh(pred, target):
@@ -131,6 +149,11 @@ def squared_log_error(pred, target):
 
 def squared_log_error_grad(pred, target):
     return 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
+
+
+def squared_log_error_value_and_grad(pred, target):
+    d = np.log1p(pred) - np.log1p(target)  # the two logs, once
+    return d**2, 2.0 * d / (1.0 + pred)
 
 
 EPS64 = np.finfo(np.float64).eps
@@ -299,6 +322,7 @@ HUBER = Loss(
     formula="0.5 r^2 if |r| <= delta else delta (|r| - delta/2)",
     inputs=(PRED, TARGET), value=huber, grad=huber_grad,
     params=(Param("delta", 1.0, "where the quadratic part ends and the linear part begins", low=0.0, low_open=True),),
+    value_and_grad=huber_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="r clipped to [-delta, delta]: outliers pull with at most delta.",
@@ -314,6 +338,7 @@ SMOOTH_L1 = Loss(
     formula="0.5 r^2 / beta if |r| < beta else |r| - beta/2",
     inputs=(PRED, TARGET), value=smooth_l1, grad=smooth_l1_grad,
     params=(Param("beta", 1.0, "where the quadratic part ends; 0 gives plain L1", low=0.0),),
+    value_and_grad=smooth_l1_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="r / beta inside the quadratic zone, sign(r) outside: the slope of large errors is always 1.",
@@ -364,6 +389,7 @@ MSLE = Loss(
     name="msle", family="regression", summary="Mean squared logarithmic error.",
     formula="mean (log(1 + p) - log(1 + y))^2",
     inputs=(_LOG_PRED, _LOG_TARGET), value=squared_log_error, grad=squared_log_error_grad,
+    value_and_grad=squared_log_error_value_and_grad,
     explain=Explain(
         inputs="pred and target must both be > -1 (scikit-learn 1.9 refuses values <= -1); elementwise, mean over all elements.",
         gradient="2 (log1p p - log1p y) / (1 + p): large near p = -1, small for large predictions.",
