@@ -275,7 +275,8 @@ class Loss:
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow: exp is only ever taken of -|x|."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # the numerator is 1 for x >= 0 and e below; max(e, [x >= 0]) picks it without np.where (e <= 1)
+    return np.maximum(e, x >= 0) / (1.0 + e)
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -299,6 +300,16 @@ def row_sums(x: np.ndarray) -> np.ndarray:
     for k in range(2, width):
         total += x[:, k]
     return total
+
+
+def row_max(x: np.ndarray) -> np.ndarray:
+    """max_j x_ij of an (n, c) array; narrow arrays column by column, as in row_sums."""
+    if x.shape[1] > 16:
+        return x.max(axis=1)
+    top = x[:, 0].copy()
+    for k in range(1, x.shape[1]):
+        np.maximum(top, x[:, k], out=top)
+    return top
 
 
 def _exp_shifted(x: np.ndarray):
