@@ -274,17 +274,22 @@ def multi_margin(pred, target, *, p=1, margin=1.0, weight=None):
     """sum_{j != y} w_y max(0, margin - x_y + x_j)^p / K; torch.nn.MultiMarginLoss."""
     k = pred.shape[1]
     idx, h = _margins(pred, target, margin)
-    return _class_weights(weight, k)[idx] * (h**p).sum(axis=1) / k
+    return _class_weights(weight, k)[idx] * row_sums(h**p) / k
 
 
 def multi_margin_grad(pred, target, *, p=1, margin=1.0, weight=None):
+    return multi_margin_value_and_grad(pred, target, p=p, margin=margin, weight=weight)[1]
+
+
+def multi_margin_value_and_grad(pred, target, *, p=1, margin=1.0, weight=None):
     n, k = pred.shape
-    idx, h = _margins(pred, target, margin)
-    # d h_j^p / dx_j = p h_j^(p-1) where h_j > 0 (0 at and below the hinge, torch's choice)
-    d = np.where(h > 0, 1.0 if p == 1 else 2.0 * h, 0.0)
-    g = d.copy()
-    g[np.arange(n), idx] = -d.sum(axis=1)
-    return g * (_class_weights(weight, k)[idx] / k)[:, None]
+    idx, h = _margins(pred, target, margin)  # once for both
+    w = _class_weights(weight, k)[idx]
+    # d h_j^p / dx_j = p h_j^(p-1) where h_j > 0 (0 at and below the hinge, torch's choice): for p = 2
+    # that is 2 h, already 0 there, so no np.where is needed
+    d = (h > 0).astype(np.float64) if p == 1 else 2.0 * h
+    d[np.arange(n), idx] = -row_sums(d)  # the target's own entry is 0 (not a rival) until here
+    return w * row_sums(h**p) / k, d * (w / k)[:, None]
 
 
 def multi_margin_check(pred, target, *, p=1, margin=1.0, weight=None):
@@ -297,16 +302,21 @@ def multi_margin_check(pred, target, *, p=1, margin=1.0, weight=None):
 def poly1(pred, target, *, epsilon=1.0):
     """CE + epsilon (1 - p_t), p_t = sum_k t_k p_k; Leng et al. 2022, PolyLoss."""
     t = _soft_target(pred, target)
-    logp = log_softmax(pred)
-    return -(t * logp).sum(axis=1) + epsilon * (1.0 - (t * np.exp(logp)).sum(axis=1))
+    logp, p = log_softmax_and_softmax(pred)
+    return -row_sums(t * logp) + epsilon * (1.0 - row_sums(t * p))
 
 
 def poly1_grad(pred, target, *, epsilon=1.0):
+    return poly1_value_and_grad(pred, target, epsilon=epsilon)[1]
+
+
+def poly1_value_and_grad(pred, target, *, epsilon=1.0):
     t = _soft_target(pred, target)
-    p = np.exp(log_softmax(pred))
-    pt = (t * p).sum(axis=1, keepdims=True)
+    logp, p = log_softmax_and_softmax(pred)  # one softmax for both
+    pt = row_sums(t * p)
     # CE part: -t_j + (sum t) p_j; poly part: d(-p_t)/dx_j = -p_j (t_j - p_t)
-    return -t + t.sum(axis=1, keepdims=True) * p - epsilon * p * (t - pt)
+    grad = -t + row_sums(t)[:, None] * p - epsilon * p * (t - pt[:, None])
+    return -row_sums(t * logp) + epsilon * (1.0 - pt), grad
 
 
 def poly1_check(pred, target, *, epsilon=1.0):
@@ -317,28 +327,43 @@ def poly1_check(pred, target, *, epsilon=1.0):
 
 
 def _focal_parts(pred, target, alpha):
-    t = _soft_target(pred, target) * _class_weights(alpha, pred.shape[1])[None, :]
-    logp = log_softmax(pred)
-    q = -np.expm1(logp)  # 1 - p without cancellation when p is close to 1
-    return t, logp, q
+    t = _soft_target(pred, target)
+    if alpha is not None:
+        t = t * _class_weights(alpha, pred.shape[1])[None, :]
+    logp, p = log_softmax_and_softmax(pred)
+    # 1 - p without cancellation when p is close to 1: only a row's largest p can exceed 1/2, and
+    # there 1 - p is taken as -expm1(log p); below 1/2 the subtraction is exact to an ulp
+    q = 1.0 - p
+    high = p > 0.5
+    q[high] = -np.expm1(logp[high])
+    return t, logp, q, p
 
 
 def focal_ce(pred, target, *, gamma=2.0, alpha=None):
     """-sum_k alpha_k (1 - p_k)^gamma t_k log p_k (softmax focal loss, Lin et al. 2017)."""
-    t, logp, q = _focal_parts(pred, target, alpha)
-    return -(t * q**gamma * logp).sum(axis=1)
+    t, logp, q, _ = _focal_parts(pred, target, alpha)
+    return -row_sums(t * q**gamma * logp)
 
 
 def focal_ce_grad(pred, target, *, gamma=2.0, alpha=None):
-    t, logp, q = _focal_parts(pred, target, alpha)
-    p = np.exp(logp)
+    return focal_ce_value_and_grad(pred, target, gamma=gamma, alpha=alpha)[1]
+
+
+def focal_ce_value_and_grad(pred, target, *, gamma=2.0, alpha=None):
+    t, logp, q, p = _focal_parts(pred, target, alpha)
+    modulator = q**gamma
     # d/dlogp_k of -(1 - p_k)^gamma logp_k = gamma (1 - p_k)^(gamma - 1) p_k logp_k - (1 - p_k)^gamma.
     # At q = 0 the first term tends to 0 (logp ~ -q), but q^(gamma - 1) is inf for gamma < 1: take the limit.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * p * logp, 0.0) if gamma != 0 else 0.0
-    g = t * (first - q**gamma)
+    first = 0.0
+    if gamma != 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            first = gamma * q ** (gamma - 1.0) * p * logp
+        zero = q == 0
+        if zero.any():
+            first[zero] = 0.0
+    g = t * (first - modulator)
     # through log-softmax: d logp_k / dx_j = delta_kj - p_j
-    return g - p * g.sum(axis=1, keepdims=True)
+    return -row_sums(t * modulator * logp), g - p * row_sums(g)[:, None]
 
 
 def focal_ce_check(pred, target, *, gamma=2.0, alpha=None):
@@ -519,6 +544,7 @@ MULTI_MARGIN = Loss(
         Param("margin", 1.0, "how far the target score must lead every other score"),
         _WEIGHT,
     ),
+    value_and_grad=multi_margin_value_and_grad,
     explain=Explain(
         inputs="pred holds K class scores per row (any reals); target one column of class indices.",
         gradient="For each rival j with a positive hinge: +p h_j^(p-1)/K on x_j and the same with minus sign on x_y "
@@ -538,6 +564,7 @@ POLY1 = Loss(
     inputs=(LOGITS, CLASS_TARGET), value=poly1, grad=poly1_grad, check=poly1_check,
     params=(Param("epsilon", 1.0, "weight of the first polynomial term (1 - p_t); >= -1 keeps the loss >= 0",
                   low=-1.0),),
+    value_and_grad=poly1_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " pred are logits.",
         gradient="cross_entropy's (sum t) p - t, minus epsilon p_j (t_j - p_t).",
@@ -560,6 +587,7 @@ FOCAL_CE = Loss(
         Param("alpha", None, "per-class weights, one per pred column (e.g. alpha=0.25;0.75), default none",
               kind="floats", low=0.0, allow_none=True),
     ),
+    value_and_grad=focal_ce_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " pred are logits.",
         gradient="Through log-softmax: g_k = alpha_k t_k (gamma (1-p_k)^(gamma-1) p_k log p_k - (1-p_k)^gamma), "
