@@ -244,7 +244,7 @@ def nll_check(pred, target, *, weight=None, ignore_index=-100):
 def kl_div(pred, target):
     """sum_k t_k (log t_k - log p_k), 0 log 0 = 0; torch KLDivLoss(log p, t, reduction='batchmean')."""
     # check refuses p = 0 where t > 0, so every log below is of a positive number.
-    return (_xlogy(target, target) - _xlogy(target, pred)).sum(axis=1)
+    return row_sums(_xlogy(target, target) - _xlogy(target, pred))
 
 
 def kl_div_grad(pred, target):
@@ -390,7 +390,7 @@ def _brier_parts(pred, target, scale_by_half):
 def brier(pred, target, *, scale_by_half="auto"):
     """sum_k (p_k - y_k)^2, halved for binary data by default; sklearn brier_score_loss."""
     r, scale = _brier_parts(pred, target, scale_by_half)
-    return scale * (r * r).sum(axis=1)
+    return scale * row_sums(r * r)
 
 
 def brier_grad(pred, target, *, scale_by_half="auto"):
@@ -418,7 +418,7 @@ def _zero_where_target(pred, target, name):
 def js_div(pred, target):
     """1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q)/2, natural log, 0 log 0 = 0."""
     m = 0.5 * (pred + target)
-    return 0.5 * (_xlogy(pred, pred) - _xlogy(pred, m) + _xlogy(target, target) - _xlogy(target, m)).sum(axis=1)
+    return 0.5 * row_sums(_xlogy(pred, pred) - _xlogy(pred, m) + _xlogy(target, target) - _xlogy(target, m))
 
 
 def js_div_grad(pred, target):
@@ -435,7 +435,7 @@ def js_div_check(pred, target):
 def hellinger(pred, target):
     """sqrt(1/2 sum_k (sqrt p_k - sqrt q_k)^2), in [0, 1]."""
     d = np.sqrt(pred) - np.sqrt(target)
-    return np.sqrt(0.5 * (d * d).sum(axis=1))
+    return np.sqrt(0.5 * row_sums(d * d))
 
 
 def hellinger_grad(pred, target):
