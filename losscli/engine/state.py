@@ -12,7 +12,7 @@ statistics, which add up the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -115,10 +115,10 @@ class State:
     }
 
     def items(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in self.MERGE:  # every field, in order; dataclasses.fields() was a tenth of a small block's time
+            value = getattr(self, name)
             if value is not None:
-                yield f.name, value
+                yield name, value
 
     @property
     def groups(self) -> int:
