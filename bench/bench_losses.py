@@ -18,7 +18,10 @@ Inputs have ``--rows`` rows; a multi-class loss (a generator with a class count 
 the same number of prediction values. Before timing, each loss is run on small inputs and torch's and
 the fused loop's value and gradient summaries must equal losscli's to rel 1e-6: the race is between
 equal answers. Timings are interleaved (losscli, torch, fused, then again) and the minimum of
-``--repeats`` is shown, so a busy machine hurts all three alike. Nothing is asserted; the last
+``--repeats`` is shown, so a busy machine hurts all three alike. On a shared machine, ``--cpu-time``
+pins the process to one core (losscli's pool then has one thread, torch and numba get one) and
+times process CPU seconds: the ratio of the work each does, steadier than wall-clock when other
+processes compete for the cores, but blind to how well each spreads over cores. Nothing is asserted; the last
 column says which target of issue 7 a loss misses (faster than torch for every loss, at most half
 torch's time for mse, mae, huber, bce_logits and focal).
 """
@@ -29,6 +32,7 @@ import argparse
 import gc
 import inspect
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -84,7 +88,7 @@ def with_torch(expression, params, first: str, arrays):
     value.backward()
     g = tensors[first].grad
     summary = {"l2": float(torch.linalg.vector_norm(g)), "abs_max": float(g.abs().max()), "mean": float(g.mean())}
-    return float(value), summary
+    return float(value.detach()), summary
 
 
 def disagreement(ours, theirs, elements: int) -> str:
@@ -102,11 +106,24 @@ def disagreement(ours, theirs, elements: int) -> str:
     return "; ".join(problems)
 
 
+CLOCK = time.perf_counter
+
+
 def timed(function) -> float:
     gc.collect()
-    start = time.perf_counter()
+    start = CLOCK()
     function()
-    return time.perf_counter() - start
+    return CLOCK() - start
+
+
+def race(contenders: dict, make, rows: int, first: str, repeats: int):
+    """Each contender's times on the same full-size inputs, interleaved, and the first input's shape."""
+    arrays = make(np.random.default_rng(0), rows)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            times[name].append(timed(lambda: run(arrays)))
+    return " x ".join(f"{d:,}" for d in arrays[first].shape), times
 
 
 def main() -> None:
@@ -116,7 +133,14 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated loss names (default: the whole catalogue)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2, help="torch's threads (losscli uses one per core)")
+    parser.add_argument("--cpu-time", action="store_true", help="one core, process CPU time (see above)")
     args = parser.parse_args()
+    if args.cpu_time:
+        global CLOCK
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before losscli sizes its pool
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+        args.threads = 1
+        CLOCK = time.process_time
 
     import torch
 
@@ -155,16 +179,13 @@ def main() -> None:
             notes.append(f"{name}: the fused loop disagrees with losscli, not timed: {problem}")
             fast = None
 
-        arrays = make(np.random.default_rng(0), rows)
-        shape = " x ".join(f"{d:,}" for d in arrays[first].shape)
-        ours_s, torch_s, fused_s = [], [], []
-        for _ in range(args.repeats):
-            ours_s.append(timed(lambda: with_losscli(spec, arrays)))
-            if expression is not None:
-                torch_s.append(timed(lambda: with_torch(expression, params, first, arrays)))
-            if fast is not None:
-                fused_s.append(timed(lambda: fast(**arrays)))
-        del arrays
+        contenders = {"losscli": lambda arrays: with_losscli(spec, arrays)}
+        if expression is not None:
+            contenders["torch"] = lambda arrays: with_torch(expression, params, first, arrays)
+        if fast is not None:
+            contenders["fused"] = lambda arrays: fast(**arrays)
+        shape, times = race(contenders, make, rows, first, args.repeats)
+        ours_s, torch_s, fused_s = times["losscli"], times.get("torch"), times.get("fused")
         ms = min(ours_s) * 1e3
         vs_torch = min(ours_s) / min(torch_s) if torch_s else None
         vs_fused = min(ours_s) / min(fused_s) if fused_s else None
@@ -175,7 +196,8 @@ def main() -> None:
                          f"{vs_fused:.1f}" if vs_fused is not None else "-", verdict])
         print(" | ".join(rows_out[-1]), file=sys.stderr, flush=True)
 
-    print(f"value + gradient summaries, minimum of {args.repeats} interleaved runs; torch on {args.threads} threads\n")
+    clock = "process CPU time on one core" if args.cpu_time else f"wall-clock; torch on {args.threads} threads"
+    print(f"value + gradient summaries, minimum of {args.repeats} interleaved runs, {clock}\n")
     print(table(rows_out, ["loss", "pred shape", "losscli ms", "torch ms", "losscli/torch", "losscli/fused", "target"]))
     for note in notes:
         print(f"\n- {note}", end="")
