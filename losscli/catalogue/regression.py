@@ -83,18 +83,34 @@ def log_cosh(pred, target):
 
     cosh overflows float64 beyond |r| ~ 710, and log(cosh r) loses every digit to
     cancellation for tiny r. Two exact rewrites cover both ends:
-    log1p(2 sinh^2(r/2)) for |r| <= 20 (cosh r - 1 = 2 sinh^2(r/2) has no cancellation),
-    |r| + log1p(exp(-2|r|)) - log 2 beyond (only exponentiates -2|r| <= 0).
+    log1p(E^2 / (2 (1 + E))) with E = expm1(|r|) for |r| <= 20 (that is cosh r - 1, with no
+    cancellation), |r| + log1p(exp(-2|r|)) - log 2 beyond, where the log1p term is below half an
+    ulp of |r|, so the value is |r| - log 2.
     """
-    a = np.abs(pred - target)
-    small = np.minimum(a, 20.0)
-    near = np.log1p(2.0 * np.sinh(0.5 * small) ** 2)
-    far = a + np.log1p(np.exp(-2.0 * a)) - np.log(2.0)
-    return np.where(a <= 20.0, near, far)
+    return _log_cosh_of(np.abs(pred - target))[0]
 
 
 def log_cosh_grad(pred, target):
     return np.tanh(pred - target)
+
+
+def _log_cosh_of(a):
+    """log cosh a for a = |r|, and E = expm1(min(a, 20)), which the gradient shares."""
+    e = np.expm1(np.minimum(a, 20.0))
+    value = np.log1p(e * e / (2.0 * (1.0 + e)))
+    far = a > 20.0
+    if far.any():  # large residuals are redone alone, without np.where over every element
+        value[far] = a[far] - np.log(2.0)
+    return value, e
+
+
+def log_cosh_value_and_grad(pred, target):
+    r = pred - target
+    value, e = _log_cosh_of(np.abs(r))
+    # tanh|r| = expm1(2|r|) / (expm1(2|r|) + 2) and expm1(2|r|) = E (E + 2): no second exp;
+    # beyond |r| = 20 it rounds to 1, as tanh does
+    e2 = e * (e + 2.0)
+    return value, np.copysign(e2 / (e2 + 2.0), r)
 
 
 def _levels(q) -> np.ndarray:
@@ -353,6 +369,7 @@ LOG_COSH = Loss(
     name="log_cosh", family="regression", summary="Log-cosh: smooth everywhere, ~r^2/2 near 0 and ~|r| - log 2 far out.",
     formula="log(cosh(p - y))",
     inputs=(PRED, TARGET), value=log_cosh, grad=log_cosh_grad,
+    value_and_grad=log_cosh_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="tanh(p - y): bounded by 1 like huber, but smooth.",
