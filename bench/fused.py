@@ -70,7 +70,7 @@ def mae():
     @njit
     def kernel(p, y):
         r = p - y
-        return abs(r), 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
+        return abs(r), np.sign(r)
 
     return elementwise(kernel)
 
@@ -81,9 +81,8 @@ def huber(delta):
     def kernel(p, y):
         r = p - y
         a = abs(r)
-        if a <= delta:
-            return 0.5 * r * r, r
-        return delta * (a - 0.5 * delta), delta if r > 0 else -delta
+        m = min(a, delta)
+        return m * (a - 0.5 * m), min(max(r, -delta), delta)
 
     return elementwise(kernel)
 
@@ -94,9 +93,8 @@ def smooth_l1(beta):
     def kernel(p, y):
         r = p - y
         a = abs(r)
-        if a < beta:
-            return 0.5 * r * r / beta, r / beta
-        return a - 0.5 * beta, 1.0 if r > 0 else -1.0
+        m = min(a, beta)
+        return m * (a - 0.5 * m) / beta, min(max(r / beta, -1.0), 1.0)
 
     return elementwise(kernel)
 
@@ -138,10 +136,7 @@ def _logit_parts(x):
     """log1p(exp(-|x|)), sigmoid(x) and sigmoid(-x) from one exp."""
     e = math.exp(-abs(x))
     near = 1.0 / (1.0 + e)
-    far = e * near
-    if x >= 0:
-        return math.log1p(e), near, far
-    return math.log1p(e), far, near
+    return math.log1p(e), max(e, (1.0 if x >= 0 else 0.0)) * near, max(e, (1.0 if x < 0 else 0.0)) * near
 
 
 @fused
@@ -179,9 +174,9 @@ def focal(gamma, alpha, compat):
 def hinge(margin):
     @njit
     def kernel(s, t):
-        y = -1.0 if t == 0.0 else t
+        y = t - (1.0 if t == 0.0 else 0.0)
         h = margin - y * s
-        return (h, -y) if h > 0 else (0.0, 0.0)
+        return max(h, 0.0), (-y if h > 0 else 0.0)
 
     return elementwise(kernel)
 
@@ -190,7 +185,7 @@ def hinge(margin):
 def squared_hinge(margin):
     @njit
     def kernel(s, t):
-        y = -1.0 if t == 0.0 else t
+        y = t - (1.0 if t == 0.0 else 0.0)
         h = max(margin - y * s, 0.0)
         return h * h, -2.0 * y * h
 
@@ -201,7 +196,7 @@ def squared_hinge(margin):
 def soft_margin():
     @njit
     def kernel(s, t):
-        y = -1.0 if t == 0.0 else t
+        y = t - (1.0 if t == 0.0 else 0.0)
         z = y * s
         softplus, _, q = _logit_parts(z)
         return max(-z, 0.0) + softplus, -y * q
