@@ -176,15 +176,25 @@ def cross_entropy_value_and_grad(pred, target, *, label_smoothing=0.0, from_logi
     if not from_logits:
         return (cross_entropy(pred, target, from_logits=False, compat=compat, **params),
                 cross_entropy_grad(pred, target, from_logits=False, compat=compat, **params))
-    # the coefficients once, and log p and p from one exp
+    log_p, p = log_softmax_and_softmax(pred)  # from one exp
+    if _is_index(pred, target) and not label_smoothing:
+        # c is w_y on the row's class and 0 elsewhere: a gather and a scatter give what the (n, K)
+        # products below give, bit for bit
+        idx, wy = _nll_parts(pred, target, weight, ignore_index)
+        rows = np.arange(pred.shape[0])
+        grad = wy[:, None] * p
+        grad[rows, idx] -= wy
+        return -wy * log_p[rows, idx], grad
     c, _ = _ce_coefficients(pred, target, **params)
-    log_p, p = log_softmax_and_softmax(pred)
     return -row_sums(c * log_p), -c + row_sums(c)[:, None] * p
 
 
 def cross_entropy_norm(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
                        compat="torch"):
-    return _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)[1]
+    # _ce_coefficients' denominators without building its (n, K) coefficients
+    if _is_index(pred, target):
+        return _nll_parts(pred, target, weight, ignore_index)[1]
+    return np.ones(pred.shape[0])
 
 
 def cross_entropy_check(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
@@ -223,10 +233,15 @@ def nll(pred, target, *, weight=None, ignore_index=-100):
 
 
 def nll_grad(pred, target, *, weight=None, ignore_index=-100):
-    idx, wy = _nll_parts(pred, target, weight, ignore_index)
+    return nll_value_and_grad(pred, target, weight=weight, ignore_index=ignore_index)[1]
+
+
+def nll_value_and_grad(pred, target, *, weight=None, ignore_index=-100):
+    idx, wy = _nll_parts(pred, target, weight, ignore_index)  # once for both
+    rows = np.arange(pred.shape[0])
     g = np.zeros_like(pred)
-    g[np.arange(pred.shape[0]), idx] = -wy
-    return g
+    g[rows, idx] = -wy
+    return -wy * pred[rows, idx], g
 
 
 def nll_norm(pred, target, *, weight=None, ignore_index=-100):
@@ -504,6 +519,7 @@ NLL = Loss(
     formula="-w_y logp_y; mean divides by sum w_y over rows not ignored",
     inputs=(LOGPROB, INDEX_TARGET), value=nll, grad=nll_grad, norm=nll_norm, check=nll_check,
     params=(_WEIGHT, _IGNORE),
+    value_and_grad=nll_value_and_grad,
     explain=Explain(
         inputs="pred holds K columns of log-probabilities (<= 0, e.g. log_softmax output); target is one column "
                "of class indices 0..K-1 (or ignore_index).",
