@@ -85,8 +85,11 @@ def with_torch(expression, params, first: str, arrays):
     tensors = {role: torch.from_numpy(a) for role, a in arrays.items()}
     tensors[first].requires_grad_(True)
     value = expression(**tensors, **params)
-    value.backward()
-    g = tensors[first].grad
+    if value.requires_grad:
+        value.backward()
+        g = tensors[first].grad
+    else:  # a count (zero_one, hamming, ...): no autograd graph, and its gradient is 0
+        g = torch.zeros_like(tensors[first])
     summary = {"l2": float(torch.linalg.vector_norm(g)), "abs_max": float(g.abs().max()), "mean": float(g.mean())}
     return float(value.detach()), summary
 
