@@ -18,12 +18,14 @@ Inputs have ``--rows`` rows; a multi-class loss (a generator with a class count 
 the same number of prediction values. Before timing, each loss is run on small inputs and torch's and
 the fused loop's value and gradient summaries must equal losscli's to rel 1e-6: the race is between
 equal answers. Timings are interleaved (losscli, torch, fused, then again) and the minimum of
-``--repeats`` is shown, so a busy machine hurts all three alike. On a shared machine, ``--cpu-time``
-pins the process to one core (losscli's pool then has one thread, torch and numba get one) and
-times process CPU seconds: the ratio of the work each does, steadier than wall-clock when other
-processes compete for the cores, but blind to how well each spreads over cores. Nothing is asserted; the last
-column says which target of issue 7 a loss misses (faster than torch for every loss, at most half
-torch's time for mse, mae, huber, bce_logits and focal).
+``--repeats`` is shown, so a busy machine hurts all three alike. A counting metric (zero_one,
+hamming, ...) has no autograd graph: torch computes its value and the gradient is 0, as losscli's.
+
+On a shared machine, ``--cpu-time`` pins the process to one core (losscli's pool then has one
+thread, torch and numba get one) and times process CPU seconds: the ratio of the work each does,
+steadier than wall-clock when other processes compete for the cores, but blind to how well each
+spreads over cores. Nothing is asserted; the last column says which target of issue 7 a loss misses
+(faster than torch for every loss, at most half torch's time for mse, mae, huber, bce_logits, focal).
 """
 
 from __future__ import annotations

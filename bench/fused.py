@@ -170,11 +170,17 @@ def focal(gamma, alpha, compat):
 # ----------------------------------------------------------------------------- margin
 
 
+@njit
+def _signed(t):
+    """A 0/1 or -1/1 label as -1/1."""
+    return t - (1.0 if t == 0.0 else 0.0)
+
+
 @fused
 def hinge(margin):
     @njit
     def kernel(s, t):
-        y = t - (1.0 if t == 0.0 else 0.0)
+        y = _signed(t)
         h = margin - y * s
         return max(h, 0.0), (-y if h > 0 else 0.0)
 
@@ -185,7 +191,7 @@ def hinge(margin):
 def squared_hinge(margin):
     @njit
     def kernel(s, t):
-        y = t - (1.0 if t == 0.0 else 0.0)
+        y = _signed(t)
         h = max(margin - y * s, 0.0)
         return h * h, -2.0 * y * h
 
@@ -196,7 +202,7 @@ def squared_hinge(margin):
 def soft_margin():
     @njit
     def kernel(s, t):
-        y = t - (1.0 if t == 0.0 else 0.0)
+        y = _signed(t)
         z = y * s
         softplus, _, q = _logit_parts(z)
         return max(-z, 0.0) + softplus, -y * q
