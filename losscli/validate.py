@@ -168,6 +168,8 @@ def check_block(lp: LossPlan, inputs: dict[str, np.ndarray], element_cols: dict[
     if lp.loss.check is not None:
         for problem in lp.loss.check(**inputs, **lp.params):
             bad = np.asarray(problem.bad)
+            if not bad.any():  # the usual answer, found without NumPy's slow axis-1 reduction
+                continue
             rows = np.nonzero(bad.any(axis=1) if bad.ndim == 2 else bad)[0]
             if rows.size:
                 raise InputDataError(f"Loss {lp.label!r}: {problem.message} "
@@ -191,7 +193,9 @@ def probability_columns(lp: LossPlan, inputs: dict[str, np.ndarray]) -> dict[str
         advice = advice(lp.params) if callable(advice) else advice
         if advice:
             a = inputs[role.name]
-            flags[role.name] = ((a >= 0.0) & (a <= 1.0)).all(axis=0)
+            # column by column: NumPy's axis-0 reductions of a narrow (n, c) block walk it a row at a time
+            flags[role.name] = np.array([a[:, k].min() >= 0.0 and a[:, k].max() <= 1.0 for k in range(a.shape[1])],
+                                        dtype=bool)
     return flags
 
 

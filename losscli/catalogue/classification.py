@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, log_sigmoid, pred_role, sigmoid, target_role,
+from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, log_sigmoid, pred_role, target_role,
                    zero_gradient)
 
 PROBS = pred_role(
@@ -85,9 +85,9 @@ def _logit_parts(x):
     """
     e = np.exp(-np.abs(x))
     near = 1.0 / (1.0 + e)
-    far = e * near
-    positive = x >= 0
-    return np.log1p(e), np.where(positive, near, far), np.where(positive, far, near)
+    # sigmoid(x) is near for x >= 0 and e * near below: max(e, [x >= 0]) is that factor without
+    # np.where (e <= 1), and max(e, [x < 0]) the one of sigmoid(-x)
+    return np.log1p(e), np.maximum(e, x >= 0) * near, np.maximum(e, x < 0) * near
 
 
 def _bce_of_logits(pred, target, softplus, pos_weight):
@@ -184,18 +184,26 @@ def varifocal(pred, target, *, alpha=0.75, gamma=2.0):
     return _varifocal_weight(pred, target, alpha, gamma) * bce_logits(pred, target)
 
 
-def _varifocal_weight(pred, target, alpha, gamma):
-    positive = target > 0
-    # sigmoid(x)^gamma as exp(gamma log sigmoid(x)): no 0^gamma trouble for very negative logits
-    return np.where(positive, target, alpha * np.exp(gamma * log_sigmoid(pred)))
+def _varifocal_weight(pred, target, alpha, gamma, log_p=None):
+    """The weight q, or alpha sigmoid(x)^gamma where q = 0; ``log_p`` is log sigmoid(x) if known."""
+    log_p = log_sigmoid(pred) if log_p is None else log_p
+    # sigmoid(x)^gamma as exp(gamma log sigmoid(x)): no 0^gamma trouble for very negative logits.
+    # q is 0 exactly on the negatives (q >= 0), so adding their weight there picks the branch
+    # without np.where.
+    return target + (target <= 0) * (alpha * np.exp(gamma * log_p))
 
 
 def varifocal_grad(pred, target, *, alpha=0.75, gamma=2.0):
-    positive = target > 0
-    weight = _varifocal_weight(pred, target, alpha, gamma)
-    # d/dx alpha sigmoid(x)^gamma = gamma alpha sigmoid(x)^gamma sigmoid(-x)
-    weight_slope = np.where(positive, 0.0, gamma * weight * sigmoid(-pred))
-    return weight_slope * bce_logits(pred, target) + weight * (sigmoid(pred) - target)
+    return varifocal_value_and_grad(pred, target, alpha=alpha, gamma=gamma)[1]
+
+
+def varifocal_value_and_grad(pred, target, *, alpha=0.75, gamma=2.0):
+    softplus, p, p_neg = _logit_parts(pred)  # one exp and one log1p for everything below
+    weight = _varifocal_weight(pred, target, alpha, gamma, log_p=-(np.maximum(-pred, 0.0) + softplus))
+    ce = _bce_of_logits(pred, target, softplus, 1.0)
+    # d/dx alpha sigmoid(x)^gamma = gamma alpha sigmoid(x)^gamma sigmoid(-x), on the negatives only
+    weight_slope = (target <= 0) * (gamma * weight * p_neg)
+    return weight * ce, weight_slope * ce + weight * (p - target)
 
 
 def varifocal_hess(pred, target, *, alpha=0.75, gamma=2.0):
@@ -289,6 +297,7 @@ VARIFOCAL = Loss(
         Param("alpha", 0.75, "weight of the negatives' focal term", low=0.0),
         Param("gamma", 2.0, "focusing strength on negatives", low=0.0),
     ),
+    value_and_grad=varifocal_value_and_grad,
     explain=Explain(
         inputs="pred holds logits; target holds the IoU-aware classification score q in [0, 1] (q is the IoU of the "
                "predicted box with its ground truth for positives, 0 for negatives).",

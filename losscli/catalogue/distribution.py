@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import Explain, Loss, log_softmax, pred_role, target_role
+from .base import Explain, Loss, log_softmax, log_softmax_and_softmax, pred_role, target_role
 
 BIN_LOGITS = pred_role(
     "K >= 2 bin logits per row (Ultralytics' reg_max bins, 16 by default)",
@@ -33,12 +33,17 @@ def dfl(pred, target):
 
 
 def dfl_grad(pred, target):
+    return dfl_value_and_grad(pred, target)[1]
+
+
+def dfl_value_and_grad(pred, target):
     tl, tr, wl, wr = _bins(pred, target)
-    g = np.exp(log_softmax(pred))  # (wl + wr) softmax(x), and wl + wr = 1
+    logp, g = log_softmax_and_softmax(pred)  # g starts as (wl + wr) softmax(x), and wl + wr = 1
     rows = np.arange(pred.shape[0])
+    value = -(wl * logp[rows, tl] + wr * logp[rows, tr])
     g[rows, tl] -= wl
     g[rows, tr] -= wr
-    return g
+    return value, g
 
 
 def dfl_hess(pred, target):
@@ -58,6 +63,7 @@ DFL = Loss(
     summary="Distribution Focal Loss: cross-entropy to the two bins around a continuous target (GFL, YOLOv8).",
     formula="wl CE(x, floor t) + wr CE(x, floor t + 1), t clamped to [0, K - 1.01], wl = floor t + 1 - t, wr = 1 - wl",
     inputs=(BIN_LOGITS, BIN_TARGET), value=dfl, grad=dfl_grad, check=dfl_check,
+    value_and_grad=dfl_value_and_grad,
     hess=dfl_hess,
     explain=Explain(
         inputs="pred holds K >= 2 bin logits per row (one row per box side: Ultralytics' (n*4, reg_max) view). "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NON_NEGATIVE, PROBABILITY, Domain, Explain, Loss, Param, Role, pred_role
+from .base import NON_NEGATIVE, PROBABILITY, Domain, Explain, Loss, Param, Role, pred_role, row_max, row_sums
 
 # The generic target defaults try "label" and "y" before "target_*", which would pick a
 # +-1 label column as the second vector; vectors here look only for vector-like names.
@@ -42,9 +42,9 @@ PAIR_TARGET = Role("target", "one column: 1 for a similar pair, 0 for a dissimil
 
 def _norm2(x: np.ndarray) -> np.ndarray:
     """Row Euclidean norms, scaled by the row's largest |x| so squares neither overflow nor underflow."""
-    m = np.abs(x).max(axis=1)
+    m = row_max(np.abs(x))
     safe = np.where(m > 0, m, 1.0)
-    return m * np.sqrt(((x / safe[:, None]) ** 2).sum(axis=1))
+    return m * np.sqrt(row_sums((x / safe[:, None]) ** 2))
 
 
 def _norm_p(v: np.ndarray, p: float):
@@ -53,17 +53,17 @@ def _norm_p(v: np.ndarray, p: float):
     A zero row has norm 0 and gradient 0 (torch's norm backward masks it the same way).
     """
     a = np.abs(v)
-    m = a.max(axis=1)
+    m = row_max(a)
     safe = np.where(m > 0, m, 1.0)
     r = a / safe[:, None]
     if p == 1.0:
-        norm = a.sum(axis=1)
+        norm = row_sums(a)
         return norm, np.sign(v)
     if p == 2.0:
-        norm = m * np.sqrt((r * r).sum(axis=1))
+        norm = m * np.sqrt(row_sums(r * r))
     else:
-        norm = m * (r ** p).sum(axis=1) ** (1.0 / p)
-    scaled = np.where(m[:, None] > 0, r * (safe / np.where(norm > 0, norm, 1.0))[:, None], 0.0)
+        norm = m * row_sums(r ** p) ** (1.0 / p)
+    scaled = r * (safe / np.where(norm > 0, norm, 1.0))[:, None]  # 0 on a zero row, where r is 0
     return norm, np.sign(v) * scaled ** (p - 1.0)
 
 
@@ -83,7 +83,7 @@ def _cosine_parts(pred, target, eps):
     c1 = np.maximum(n1, eps)
     c2 = np.maximum(n2, eps)
     yn = target / c2[:, None]
-    cos = ((pred / c1[:, None]) * yn).sum(axis=1)
+    cos = row_sums((pred / c1[:, None]) * yn)
     return cos, n1, c1, yn
 
 
@@ -93,12 +93,16 @@ def cosine(pred, target, *, eps=1e-8):
 
 
 def cosine_grad(pred, target, *, eps=1e-8):
+    return cosine_value_and_grad(pred, target, eps=eps)[1]
+
+
+def cosine_value_and_grad(pred, target, *, eps=1e-8):
     # d cos / dx = y_n / c1 - (x . y_n) / c1^2 * x / ||x||, with c1 = max(||x||, eps); the last
     # factor is torch's norm derivative, 0 for a zero vector.
-    cos, n1, c1, yn = _cosine_parts(pred, target, eps)
-    dot = (pred * yn).sum(axis=1)
+    cos, n1, c1, yn = _cosine_parts(pred, target, eps)  # the norms once for both
+    dot = row_sums(pred * yn)
     unit = pred / np.where(n1 > 0, n1, 1.0)[:, None]
-    return -(yn / c1[:, None] - (dot / (c1 * c1))[:, None] * unit)
+    return 1.0 - cos, -(yn / c1[:, None] - (dot / (c1 * c1))[:, None] * unit)
 
 
 # ----------------------------------------------------------------------------- cosine embedding
@@ -110,10 +114,10 @@ _CE_EPS = float(np.float32(1e-12))
 
 
 def _ce_parts(pred, target):
-    m1 = (pred * pred).sum(axis=1) + _CE_EPS
-    m2 = (target * target).sum(axis=1) + _CE_EPS
+    m1 = row_sums(pred * pred) + _CE_EPS
+    m2 = row_sums(target * target) + _CE_EPS
     den = np.sqrt(m1 * m2)
-    cos = (pred * target).sum(axis=1) / den
+    cos = row_sums(pred * target) / den
     return cos, m1, den
 
 
@@ -125,12 +129,16 @@ def cosine_embedding(pred, target, label, *, margin=0.0):
 
 
 def cosine_embedding_grad(pred, target, label, *, margin=0.0):
-    cos, m1, den = _ce_parts(pred, target)
+    return cosine_embedding_value_and_grad(pred, target, label, margin=margin)[1]
+
+
+def cosine_embedding_value_and_grad(pred, target, label, *, margin=0.0):
+    cos, m1, den = _ce_parts(pred, target)  # once for both
     dcos = target / den[:, None] - (cos / m1)[:, None] * pred
     y = label[:, 0]
     # torch's clamp_min passes the gradient where cos - margin >= 0 (ties included).
     scale = np.where(y == 1.0, -1.0, np.where(cos - margin >= 0.0, 1.0, 0.0))
-    return scale[:, None] * dcos
+    return np.where(y == 1.0, 1.0 - cos, np.maximum(cos - margin, 0.0)), scale[:, None] * dcos
 
 
 # ----------------------------------------------------------------------------- triplet
@@ -156,9 +164,13 @@ def triplet(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=Fal
 
 
 def triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
-    z, g_pos, g_neg, w_neg = _triplet_parts(anchor, positive, negative, margin, p, eps, swap)
+    return triplet_value_and_grad(anchor, positive, negative, margin=margin, p=p, eps=eps, swap=swap)[1]
+
+
+def triplet_value_and_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    z, g_pos, g_neg, w_neg = _triplet_parts(anchor, positive, negative, margin, p, eps, swap)  # once for both
     active = (z >= 0.0).astype(np.float64)  # torch clamp_min lets the gradient through at 0
-    return active[:, None] * (g_pos - w_neg[:, None] * g_neg)
+    return np.maximum(z, 0.0), active[:, None] * (g_pos - w_neg[:, None] * g_neg)
 
 
 # ----------------------------------------------------------------------------- contrastive
@@ -188,6 +200,7 @@ COSINE = Loss(
     formula="1 - (x / max(||x||, eps)) . (y / max(||y||, eps))",
     inputs=(PRED_VEC, TARGET_VEC), value=cosine, grad=cosine_grad, per="row",
     params=(Param("eps", 1e-8, "lower bound on each vector's norm, as torch cosine_similarity", low=0.0, low_open=True),),
+    value_and_grad=cosine_value_and_grad,
     explain=Explain(
         inputs="pred and target are vectors of the same width d: d columns each (pred_0..pred_{d-1}, "
                "target_0..) or one Parquet list column each. One value per row, mean over rows.",
@@ -211,6 +224,7 @@ COSINE_EMBEDDING = Loss(
     inputs=(PRED_VEC, TARGET_VEC, LABEL), value=cosine_embedding, grad=cosine_embedding_grad, per="row",
     params=(Param("margin", 0.0, "similarity above which a dissimilar pair is penalised (torch suggests 0 to 0.5)",
                   low=-1.0, high=1.0),),
+    value_and_grad=cosine_embedding_value_and_grad,
     explain=Explain(
         inputs="pred (x1) and target (x2) are vectors of the same width; label is one column of 1 or -1 "
                "(default names label, y, sign). One value per row, mean over rows.",
@@ -235,6 +249,7 @@ TRIPLET = Loss(
         Param("swap", False, "use min(d(a, neg), d(pos, neg)) as the negative distance (Balntas et al. distance swap)",
               kind=bool),
     ),
+    value_and_grad=triplet_value_and_grad,
     explain=Explain(
         inputs="anchor, positive and negative are vectors of the same width (default columns anchor_*, positive_*, "
                "negative_*, or list columns anchor, positive, negative). The gradient is taken with respect to the anchor.",

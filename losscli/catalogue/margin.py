@@ -6,6 +6,7 @@ import numpy as np
 
 from .base import (Domain, Explain, Loss, Param, Problem, log_sigmoid, piecewise_linear_hess, pred_role, sigmoid,
                    target_role)
+from .classification import _logit_parts
 
 SIGNED = Domain("labels -1 or 1 (0 is read as -1)", lambda a: (a != -1.0) & (a != 0.0) & (a != 1.0))
 SCORES = pred_role("raw scores (decision values or logits), one column per label")
@@ -14,13 +15,16 @@ LABELS = target_role("labels -1/1 or 0/1, one column per score column", SIGNED)
 
 def signed(target: np.ndarray) -> np.ndarray:
     """0/1 labels as -1/1, as Keras' hinge converts them; -1/1 labels unchanged."""
-    return np.where(target == 0.0, -1.0, target)
+    return target - (target == 0.0)  # labels are -1, 0 or 1: only a 0 moves, to -1 (np.where is slower)
 
 
 def mixed_zero_and_minus_one(pred, target, **_):
     """Refuse a column holding both 0 and -1: it is unclear whether 0 means the negative class."""
-    both = (target == 0.0).any(axis=0) & (target == -1.0).any(axis=0)
-    bad = (target == 0.0) & both[None, :]
+    zero = target == 0.0
+    if not zero.any() or target.min() > -1.0:  # the usual -1/1 or 0/1 labels, found without axis reductions
+        return []
+    both = zero.any(axis=0) & (target == -1.0).any(axis=0)
+    bad = zero & both[None, :]
     return [Problem("target", bad, "labels mix 0 and -1, so 0 is ambiguous; use -1/1 or 0/1 throughout")]
 
 
@@ -30,9 +34,14 @@ def hinge(pred, target, *, margin=1.0):
 
 
 def hinge_grad(pred, target, *, margin=1.0):
+    return hinge_value_and_grad(pred, target, margin=margin)[1]
+
+
+def hinge_value_and_grad(pred, target, *, margin=1.0):
     y = signed(target)
+    h = margin - y * pred
     # at the kink (y s = margin) the subgradient 0 is taken, as torch's relu does
-    return np.where(margin - y * pred > 0, -y, 0.0)
+    return np.maximum(0.0, h), -y * (h > 0)
 
 
 def hinge_hess(pred, target, *, margin=1.0):
@@ -49,6 +58,12 @@ def squared_hinge_grad(pred, target, *, margin=1.0):
     return -2.0 * signed(target) * hinge(pred, target, margin=margin)
 
 
+def squared_hinge_value_and_grad(pred, target, *, margin=1.0):
+    y = signed(target)
+    h = np.maximum(0.0, margin - y * pred)  # the hinge once
+    return h**2, -2.0 * y * h
+
+
 def squared_hinge_hess(pred, target, *, margin=1.0):
     # 2 y^2 = 2 where the margin is violated; at the kink the flat side (0) is taken, as the gradient is 0 there
     return np.where(margin - signed(target) * pred > 0, 2.0, 0.0)
@@ -60,8 +75,14 @@ def soft_margin(pred, target):
 
 
 def soft_margin_grad(pred, target):
+    return soft_margin_value_and_grad(pred, target)[1]
+
+
+def soft_margin_value_and_grad(pred, target):
     y = signed(target)
-    return -y * sigmoid(-y * pred)
+    z = y * pred
+    softplus, _, p_neg = _logit_parts(z)  # -log sigmoid(z) and sigmoid(-z) from one exp
+    return np.maximum(-z, 0.0) + softplus, -y * p_neg
 
 
 def soft_margin_hess(pred, target):
@@ -77,6 +98,7 @@ HINGE = Loss(
     name="hinge", family="margin", summary="Hinge loss of support vector machines.",
     formula="max(0, margin - y s), y in {-1, 1}",
     inputs=(SCORES, LABELS), value=hinge, grad=hinge_grad, params=(MARGIN,), check=mixed_zero_and_minus_one,
+    value_and_grad=hinge_value_and_grad,
     hess=hinge_hess,
     explain=Explain(
         inputs=_INPUTS,
@@ -94,6 +116,7 @@ SQUARED_HINGE = Loss(
     inputs=(SCORES, LABELS), value=squared_hinge, grad=squared_hinge_grad, params=(MARGIN,),
     hess=squared_hinge_hess,
     check=mixed_zero_and_minus_one,
+    value_and_grad=squared_hinge_value_and_grad,
     explain=Explain(
         inputs=_INPUTS,
         gradient="-2 y max(0, margin - y s): continuous, unlike hinge's.",
@@ -108,6 +131,7 @@ SOFT_MARGIN = Loss(
     name="soft_margin", family="margin", summary="Soft-margin (logistic) loss on -1/1 labels.",
     formula="log(1 + exp(-y s)), y in {-1, 1}",
     inputs=(SCORES, LABELS), value=soft_margin, grad=soft_margin_grad, check=mixed_zero_and_minus_one,
+    value_and_grad=soft_margin_value_and_grad,
     hess=soft_margin_hess,
     explain=Explain(
         inputs=_INPUTS,

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
-                   piecewise_linear_hess, pred_role, target_role, zero_gradient)
+                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_sums, target_role, zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -127,8 +127,10 @@ def _ce_coefficients(pred, target, *, label_smoothing, weight, ignore_index):
         idx, keep = _index_parts(target, k, ignore_index)
         c = np.zeros((n, k))
         c[np.arange(n), idx] = (1.0 - label_smoothing) * w[idx]
-        c += (label_smoothing / k) * w[None, :]
-        c[~keep] = 0.0
+        if label_smoothing:
+            c += (label_smoothing / k) * w[None, :]
+        if not keep.all():
+            c[~keep] = 0.0
         return c, w[idx] * keep
     t = target * (1.0 - label_smoothing) + label_smoothing / k
     return t * w[None, :], np.ones(n)
@@ -146,7 +148,7 @@ def cross_entropy(pred, target, *, label_smoothing=0.0, from_logits=True, weight
     """-sum_k c_k log p_k per row (see _ce_coefficients); torch.nn.CrossEntropyLoss."""
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
-        return -(c * log_softmax(pred)).sum(axis=1)
+        return -row_sums(c * log_softmax(pred))
     if compat == "keras":
         return -(c * np.log(_keras_probs(pred)[2])).sum(axis=1)
     # p = 0 only meets c = 0 here (check refuses p = 0 where c > 0): 0 log 0 = 0.
@@ -158,7 +160,7 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
         # d(-sum c log softmax)/dx_j = -c_j + (sum_k c_k) p_j
-        return -c + c.sum(axis=1, keepdims=True) * np.exp(log_softmax(pred))
+        return -c + row_sums(c)[:, None] * log_softmax_and_softmax(pred)[1]
     if compat == "keras":
         q, s, r = _keras_probs(pred)
         inside = (q >= _KERAS_EPS) & (q <= 1.0 - _KERAS_EPS)  # the clip passes gradient only inside
@@ -167,6 +169,25 @@ def cross_entropy_grad(pred, target, *, label_smoothing=0.0, from_logits=True, w
         return (a - (a * q).sum(axis=1, keepdims=True)) / s
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(c == 0, 0.0, -c / pred)
+
+
+def cross_entropy_value_and_grad(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None,
+                                 ignore_index=-100, compat="torch"):
+    params = dict(label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
+    if not from_logits:
+        return (cross_entropy(pred, target, from_logits=False, compat=compat, **params),
+                cross_entropy_grad(pred, target, from_logits=False, compat=compat, **params))
+    log_p, p = log_softmax_and_softmax(pred)  # from one exp
+    if _is_index(pred, target) and not label_smoothing:
+        # c is w_y on the row's class and 0 elsewhere: a gather and a scatter give what the (n, K)
+        # products below give, bit for bit
+        idx, wy = _nll_parts(pred, target, weight, ignore_index)
+        rows = np.arange(pred.shape[0])
+        grad = wy[:, None] * p
+        grad[rows, idx] -= wy
+        return -wy * log_p[rows, idx], grad
+    c, _ = _ce_coefficients(pred, target, **params)
+    return -row_sums(c * log_p), -c + row_sums(c)[:, None] * p
 
 
 def _softmax_curvature(logp: np.ndarray) -> np.ndarray:
@@ -195,7 +216,10 @@ def cross_entropy_hess(pred, target, *, label_smoothing=0.0, from_logits=True, w
 
 def cross_entropy_norm(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
                        compat="torch"):
-    return _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)[1]
+    # _ce_coefficients' denominators without building its (n, K) coefficients
+    if _is_index(pred, target):
+        return _nll_parts(pred, target, weight, ignore_index)[1]
+    return np.ones(pred.shape[0])
 
 
 def cross_entropy_check(pred, target, *, label_smoothing=0.0, from_logits=True, weight=None, ignore_index=-100,
@@ -234,10 +258,15 @@ def nll(pred, target, *, weight=None, ignore_index=-100):
 
 
 def nll_grad(pred, target, *, weight=None, ignore_index=-100):
-    idx, wy = _nll_parts(pred, target, weight, ignore_index)
+    return nll_value_and_grad(pred, target, weight=weight, ignore_index=ignore_index)[1]
+
+
+def nll_value_and_grad(pred, target, *, weight=None, ignore_index=-100):
+    idx, wy = _nll_parts(pred, target, weight, ignore_index)  # once for both
+    rows = np.arange(pred.shape[0])
     g = np.zeros_like(pred)
-    g[np.arange(pred.shape[0]), idx] = -wy
-    return g
+    g[rows, idx] = -wy
+    return -wy * pred[rows, idx], g
 
 
 def nll_norm(pred, target, *, weight=None, ignore_index=-100):
@@ -260,7 +289,7 @@ def nll_check(pred, target, *, weight=None, ignore_index=-100):
 def kl_div(pred, target):
     """sum_k t_k (log t_k - log p_k), 0 log 0 = 0; torch KLDivLoss(log p, t, reduction='batchmean')."""
     # check refuses p = 0 where t > 0, so every log below is of a positive number.
-    return (_xlogy(target, target) - _xlogy(target, pred)).sum(axis=1)
+    return row_sums(_xlogy(target, target) - _xlogy(target, pred))
 
 
 def kl_div_grad(pred, target):
@@ -295,17 +324,22 @@ def multi_margin(pred, target, *, p=1, margin=1.0, weight=None):
     """sum_{j != y} w_y max(0, margin - x_y + x_j)^p / K; torch.nn.MultiMarginLoss."""
     k = pred.shape[1]
     idx, h = _margins(pred, target, margin)
-    return _class_weights(weight, k)[idx] * (h**p).sum(axis=1) / k
+    return _class_weights(weight, k)[idx] * row_sums(h**p) / k
 
 
 def multi_margin_grad(pred, target, *, p=1, margin=1.0, weight=None):
+    return multi_margin_value_and_grad(pred, target, p=p, margin=margin, weight=weight)[1]
+
+
+def multi_margin_value_and_grad(pred, target, *, p=1, margin=1.0, weight=None):
     n, k = pred.shape
-    idx, h = _margins(pred, target, margin)
-    # d h_j^p / dx_j = p h_j^(p-1) where h_j > 0 (0 at and below the hinge, torch's choice)
-    d = np.where(h > 0, 1.0 if p == 1 else 2.0 * h, 0.0)
-    g = d.copy()
-    g[np.arange(n), idx] = -d.sum(axis=1)
-    return g * (_class_weights(weight, k)[idx] / k)[:, None]
+    idx, h = _margins(pred, target, margin)  # once for both
+    w = _class_weights(weight, k)[idx]
+    # d h_j^p / dx_j = p h_j^(p-1) where h_j > 0 (0 at and below the hinge, torch's choice): for p = 2
+    # that is 2 h, already 0 there, so no np.where is needed
+    d = (h > 0).astype(np.float64) if p == 1 else 2.0 * h
+    d[np.arange(n), idx] = -row_sums(d)  # the target's own entry is 0 (not a rival) until here
+    return w * row_sums(h**p) / k, d * (w / k)[:, None]
 
 
 def multi_margin_hess(pred, target, *, p=1, margin=1.0, weight=None):
@@ -329,16 +363,21 @@ def multi_margin_check(pred, target, *, p=1, margin=1.0, weight=None):
 def poly1(pred, target, *, epsilon=1.0):
     """CE + epsilon (1 - p_t), p_t = sum_k t_k p_k; Leng et al. 2022, PolyLoss."""
     t = _soft_target(pred, target)
-    logp = log_softmax(pred)
-    return -(t * logp).sum(axis=1) + epsilon * (1.0 - (t * np.exp(logp)).sum(axis=1))
+    logp, p = log_softmax_and_softmax(pred)
+    return -row_sums(t * logp) + epsilon * (1.0 - row_sums(t * p))
 
 
 def poly1_grad(pred, target, *, epsilon=1.0):
+    return poly1_value_and_grad(pred, target, epsilon=epsilon)[1]
+
+
+def poly1_value_and_grad(pred, target, *, epsilon=1.0):
     t = _soft_target(pred, target)
-    p = np.exp(log_softmax(pred))
-    pt = (t * p).sum(axis=1, keepdims=True)
+    logp, p = log_softmax_and_softmax(pred)  # one softmax for both
+    pt = row_sums(t * p)
     # CE part: -t_j + (sum t) p_j; poly part: d(-p_t)/dx_j = -p_j (t_j - p_t)
-    return -t + t.sum(axis=1, keepdims=True) * p - epsilon * p * (t - pt)
+    grad = -t + row_sums(t)[:, None] * p - epsilon * p * (t - pt[:, None])
+    return -row_sums(t * logp) + epsilon * (1.0 - pt), grad
 
 
 def poly1_hess(pred, target, *, epsilon=1.0):
@@ -358,16 +397,22 @@ def poly1_check(pred, target, *, epsilon=1.0):
 
 
 def _focal_parts(pred, target, alpha):
-    t = _soft_target(pred, target) * _class_weights(alpha, pred.shape[1])[None, :]
-    logp = log_softmax(pred)
-    q = -np.expm1(logp)  # 1 - p without cancellation when p is close to 1
-    return t, logp, q
+    t = _soft_target(pred, target)
+    if alpha is not None:
+        t = t * _class_weights(alpha, pred.shape[1])[None, :]
+    logp, p = log_softmax_and_softmax(pred)
+    # 1 - p without cancellation when p is close to 1: only a row's largest p can exceed 1/2, and
+    # there 1 - p is taken as -expm1(log p); below 1/2 the subtraction is exact to an ulp
+    q = 1.0 - p
+    high = p > 0.5
+    q[high] = -np.expm1(logp[high])
+    return t, logp, q, p
 
 
 def focal_ce(pred, target, *, gamma=2.0, alpha=None):
     """-sum_k alpha_k (1 - p_k)^gamma t_k log p_k (softmax focal loss, Lin et al. 2017)."""
-    t, logp, q = _focal_parts(pred, target, alpha)
-    return -(t * q**gamma * logp).sum(axis=1)
+    t, logp, q, _ = _focal_parts(pred, target, alpha)
+    return -row_sums(t * q**gamma * logp)
 
 
 def _focal_logp_slope(t, logp, q, p, gamma):
@@ -380,11 +425,14 @@ def _focal_logp_slope(t, logp, q, p, gamma):
 
 
 def focal_ce_grad(pred, target, *, gamma=2.0, alpha=None):
-    t, logp, q = _focal_parts(pred, target, alpha)
-    p = np.exp(logp)
+    return focal_ce_value_and_grad(pred, target, gamma=gamma, alpha=alpha)[1]
+
+
+def focal_ce_value_and_grad(pred, target, *, gamma=2.0, alpha=None):
+    t, logp, q, p = _focal_parts(pred, target, alpha)  # one softmax for both
     g = _focal_logp_slope(t, logp, q, p, gamma)
     # through log-softmax: d logp_k / dx_j = delta_kj - p_j
-    return g - p * g.sum(axis=1, keepdims=True)
+    return -row_sums(t * q**gamma * logp), g - p * row_sums(g)[:, None]
 
 
 def focal_ce_hess(pred, target, *, gamma=2.0, alpha=None):
@@ -396,8 +444,7 @@ def focal_ce_hess(pred, target, *, gamma=2.0, alpha=None):
     psi_k ((delta_kj - p_j)/q_k)^2 with psi = phi'' q^2 and a ratio in [-1, 1]: finite for logits
     of any size. The other classes have q >= 1/2, where phi'' itself is safe.
     """
-    t, logp, q = _focal_parts(pred, target, alpha)
-    p = np.exp(logp)
+    t, logp, q, p = _focal_parts(pred, target, alpha)
     n = pred.shape[0]
     rows = np.arange(n)
     top = np.argmax(logp, axis=1)
@@ -440,7 +487,7 @@ def _brier_parts(pred, target, scale_by_half):
 def brier(pred, target, *, scale_by_half="auto"):
     """sum_k (p_k - y_k)^2, halved for binary data by default; sklearn brier_score_loss."""
     r, scale = _brier_parts(pred, target, scale_by_half)
-    return scale * (r * r).sum(axis=1)
+    return scale * row_sums(r * r)
 
 
 def brier_grad(pred, target, *, scale_by_half="auto"):
@@ -473,7 +520,7 @@ def _zero_where_target(pred, target, name):
 def js_div(pred, target):
     """1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q)/2, natural log, 0 log 0 = 0."""
     m = 0.5 * (pred + target)
-    return 0.5 * (_xlogy(pred, pred) - _xlogy(pred, m) + _xlogy(target, target) - _xlogy(target, m)).sum(axis=1)
+    return 0.5 * row_sums(_xlogy(pred, pred) - _xlogy(pred, m) + _xlogy(target, target) - _xlogy(target, m))
 
 
 def js_div_grad(pred, target):
@@ -498,7 +545,7 @@ def js_div_check(pred, target):
 def hellinger(pred, target):
     """sqrt(1/2 sum_k (sqrt p_k - sqrt q_k)^2), in [0, 1]."""
     d = np.sqrt(pred) - np.sqrt(target)
-    return np.sqrt(0.5 * (d * d).sum(axis=1))
+    return np.sqrt(0.5 * row_sums(d * d))
 
 
 def hellinger_grad(pred, target):
@@ -552,6 +599,7 @@ CROSS_ENTROPY = Loss(
               "p = 0 refused) or keras (rows rescaled to sum 1, clipped to [1e-7, 1 - 1e-7])",
               kind=str, choices=("torch", "keras")),
     ),
+    value_and_grad=cross_entropy_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " With from_logits=false pred must be probabilities in [0, 1]; with compat=torch "
                "they are used as given (no rescaling), a 0 where the target has mass is refused (the loss would be "
@@ -581,6 +629,7 @@ NLL = Loss(
     inputs=(LOGPROB, INDEX_TARGET), value=nll, grad=nll_grad, norm=nll_norm, check=nll_check,
     hess=linear_hess,
     params=(_WEIGHT, _IGNORE),
+    value_and_grad=nll_value_and_grad,
     explain=Explain(
         inputs="pred holds K columns of log-probabilities (<= 0, e.g. log_softmax output); target is one column "
                "of class indices 0..K-1 (or ignore_index).",
@@ -623,6 +672,7 @@ MULTI_MARGIN = Loss(
         Param("margin", 1.0, "how far the target score must lead every other score"),
         _WEIGHT,
     ),
+    value_and_grad=multi_margin_value_and_grad,
     explain=Explain(
         inputs="pred holds K class scores per row (any reals); target one column of class indices.",
         gradient="For each rival j with a positive hinge: +p h_j^(p-1)/K on x_j and the same with minus sign on x_y "
@@ -643,6 +693,7 @@ POLY1 = Loss(
     hess=poly1_hess,
     params=(Param("epsilon", 1.0, "weight of the first polynomial term (1 - p_t); >= -1 keeps the loss >= 0",
                   low=-1.0),),
+    value_and_grad=poly1_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " pred are logits.",
         gradient="cross_entropy's (sum t) p - t, minus epsilon p_j (t_j - p_t).",
@@ -666,6 +717,7 @@ FOCAL_CE = Loss(
         Param("alpha", None, "per-class weights, one per pred column (e.g. alpha=0.25;0.75), default none",
               kind="floats", low=0.0, allow_none=True),
     ),
+    value_and_grad=focal_ce_value_and_grad,
     explain=Explain(
         inputs=_CLASS_INPUTS + " pred are logits.",
         gradient="Through log-softmax: g_k = alpha_k t_k (gamma (1-p_k)^(gamma-1) p_k log p_k - (1-p_k)^gamma), "

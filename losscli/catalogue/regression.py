@@ -42,12 +42,23 @@ def absolute_error_grad(pred, target):
 
 def huber(pred, target, *, delta=1.0):
     """0.5 r^2 where |r| <= delta, else delta (|r| - 0.5 delta); torch HuberLoss."""
-    a = np.abs(pred - target)
-    return np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+    return _huber_of(np.abs(pred - target), delta)
+
+
+def _huber_of(a, delta):
+    # m (a - m/2) with m = min(a, delta) is both branches without np.where: a (a - a/2) = a^2/2 inside
+    # (a - a/2 is exact), delta (a - delta/2) beyond, bit for bit the two-branch formula
+    m = np.minimum(a, delta)
+    return m * (a - 0.5 * m)
 
 
 def huber_grad(pred, target, *, delta=1.0):
     return np.clip(pred - target, -delta, delta)
+
+
+def huber_value_and_grad(pred, target, *, delta=1.0):
+    r = pred - target
+    return _huber_of(np.abs(r), delta), np.clip(r, -delta, delta)
 
 
 def huber_hess(pred, target, *, delta=1.0):
@@ -60,14 +71,21 @@ def smooth_l1(pred, target, *, beta=1.0):
     a = np.abs(pred - target)
     if beta == 0.0:
         return a
-    return np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
+    return _huber_of(a, beta) / beta
 
 
 def smooth_l1_grad(pred, target, *, beta=1.0):
     r = pred - target
     if beta == 0.0:
         return np.sign(r)
-    return np.where(np.abs(r) < beta, r / beta, np.sign(r))
+    return np.clip(r / beta, -1.0, 1.0)  # r / beta inside, sign(r) where |r| >= beta
+
+
+def smooth_l1_value_and_grad(pred, target, *, beta=1.0):
+    r = pred - target
+    if beta == 0.0:
+        return np.abs(r), np.sign(r)
+    return _huber_of(np.abs(r), beta) / beta, np.clip(r / beta, -1.0, 1.0)
 
 
 def smooth_l1_hess(pred, target, *, beta=1.0):
@@ -81,18 +99,34 @@ def log_cosh(pred, target):
 
     cosh overflows float64 beyond |r| ~ 710, and log(cosh r) loses every digit to
     cancellation for tiny r. Two exact rewrites cover both ends:
-    log1p(2 sinh^2(r/2)) for |r| <= 20 (cosh r - 1 = 2 sinh^2(r/2) has no cancellation),
-    |r| + log1p(exp(-2|r|)) - log 2 beyond (only exponentiates -2|r| <= 0).
+    log1p(E^2 / (2 (1 + E))) with E = expm1(|r|) for |r| <= 20 (that is cosh r - 1, with no
+    cancellation), |r| + log1p(exp(-2|r|)) - log 2 beyond, where the log1p term is below half an
+    ulp of |r|, so the value is |r| - log 2.
     """
-    a = np.abs(pred - target)
-    small = np.minimum(a, 20.0)
-    near = np.log1p(2.0 * np.sinh(0.5 * small) ** 2)
-    far = a + np.log1p(np.exp(-2.0 * a)) - np.log(2.0)
-    return np.where(a <= 20.0, near, far)
+    return _log_cosh_of(np.abs(pred - target))[0]
 
 
 def log_cosh_grad(pred, target):
     return np.tanh(pred - target)
+
+
+def _log_cosh_of(a):
+    """log cosh a for a = |r|, and E = expm1(min(a, 20)), which the gradient shares."""
+    e = np.expm1(np.minimum(a, 20.0))
+    value = np.log1p(e * e / (2.0 * (1.0 + e)))
+    far = a > 20.0
+    if far.any():  # large residuals are redone alone, without np.where over every element
+        value[far] = a[far] - np.log(2.0)
+    return value, e
+
+
+def log_cosh_value_and_grad(pred, target):
+    r = pred - target
+    value, e = _log_cosh_of(np.abs(r))
+    # tanh|r| = expm1(2|r|) / (expm1(2|r|) + 2) and expm1(2|r|) = E (E + 2): no second exp;
+    # beyond |r| = 20 it rounds to 1, as tanh does
+    e2 = e * (e + 2.0)
+    return value, np.copysign(e2 / (e2 + 2.0), r)
 
 
 def log_cosh_hess(pred, target):
@@ -153,6 +187,11 @@ def squared_log_error(pred, target):
 
 def squared_log_error_grad(pred, target):
     return 2.0 * (np.log1p(pred) - np.log1p(target)) / (1.0 + pred)
+
+
+def squared_log_error_value_and_grad(pred, target):
+    d = np.log1p(pred) - np.log1p(target)  # the two logs, once
+    return d**2, 2.0 * d / (1.0 + pred)
 
 
 def squared_log_error_hess(pred, target):
@@ -357,6 +396,7 @@ HUBER = Loss(
     inputs=(PRED, TARGET), value=huber, grad=huber_grad,
     hess=huber_hess,
     params=(Param("delta", 1.0, "where the quadratic part ends and the linear part begins", low=0.0, low_open=True),),
+    value_and_grad=huber_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="r clipped to [-delta, delta]: outliers pull with at most delta.",
@@ -373,6 +413,7 @@ SMOOTH_L1 = Loss(
     inputs=(PRED, TARGET), value=smooth_l1, grad=smooth_l1_grad,
     hess=smooth_l1_hess,
     params=(Param("beta", 1.0, "where the quadratic part ends; 0 gives plain L1", low=0.0),),
+    value_and_grad=smooth_l1_value_and_grad,
     explain=Explain(
         inputs=_RESIDUAL,
         gradient="r / beta inside the quadratic zone, sign(r) outside: the slope of large errors is always 1.",
@@ -387,6 +428,7 @@ LOG_COSH = Loss(
     name="log_cosh", family="regression", summary="Log-cosh: smooth everywhere, ~r^2/2 near 0 and ~|r| - log 2 far out.",
     formula="log(cosh(p - y))",
     inputs=(PRED, TARGET), value=log_cosh, grad=log_cosh_grad,
+    value_and_grad=log_cosh_value_and_grad,
     hess=log_cosh_hess,
     explain=Explain(
         inputs=_RESIDUAL,
@@ -429,6 +471,7 @@ MSLE = Loss(
     name="msle", family="regression", summary="Mean squared logarithmic error.",
     formula="mean (log(1 + p) - log(1 + y))^2",
     inputs=(_LOG_PRED, _LOG_TARGET), value=squared_log_error, grad=squared_log_error_grad,
+    value_and_grad=squared_log_error_value_and_grad,
     hess=squared_log_error_hess,
     explain=Explain(
         inputs="pred and target must both be > -1 (scikit-learn 1.9 refuses values <= -1); elementwise, mean over all elements.",

@@ -26,19 +26,26 @@ TARGET = target_role("true values, one column per prediction column")
 def _log1p_s(u: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
     """L = log1p(s) with s = u^2 / b, and w = |u| / sqrt(b), without forming u^2 (it overflows at |u| ~ 1.3e154)."""
     w = np.abs(u) / np.sqrt(b)
+    L = np.log1p(np.minimum(w, 1e150) ** 2)
+    # log1p(w^2) = 2 log w exactly in float64 once w^2 > 1e300; the square is only taken where it is finite.
+    # Such rare elements are redone on their own (np.where would take the log of every element).
     big = w > 1e150
-    # log1p(w^2) = 2 log w exactly in float64 once w^2 > 1e300; the square is only taken where it is finite
-    return np.where(big, 2.0 * np.log(np.where(big, w, 1.0)), np.log1p(np.where(big, 0.0, w) ** 2)), w
+    if big.any():
+        L[big] = 2.0 * np.log(w[big])
+    return L, w
 
 
 def _ratio_expm1(t: np.ndarray) -> np.ndarray:
     """expm1(t) / t, 1 at t = 0: exact for tiny and subnormal t, where a / a-style quotients lose every digit."""
+    with np.errstate(invalid="ignore"):
+        ratio = np.expm1(t) / t
     zero = t == 0.0
-    safe = np.where(zero, 1.0, t)
-    return np.where(zero, 1.0, np.expm1(safe) / safe)
+    if zero.any():
+        ratio[zero] = 1.0
+    return ratio
 
 
-def _rho(u: np.ndarray, a: float) -> np.ndarray:
+def _rho(u: np.ndarray, a: float, parts=None) -> np.ndarray:
     """Barron's rho as a function of the scaled residual u = x / c, for a fixed shape a (a scalar).
 
     With b = |a - 2|, s = u^2 / b, L = log1p(s) and t = a L / 2 the general formula is
@@ -47,6 +54,7 @@ def _rho(u: np.ndarray, a: float) -> np.ndarray:
     a = 1e-300 where t is subnormal; b = |a - 2| is exact near a = 2 (Sterbenz), where s is
     huge but L only ~ log(1/b), so rho -> b s / 2 = u^2 / 2 smoothly. For tiny s, b L / 2
     is replaced by u^2 / 2 (log1p(s) = s there), so a subnormal L never costs digits.
+    ``parts`` is _log1p_s(u, b) when the caller has it already.
     """
     if a == 2.0:
         return 0.5 * u * u
@@ -54,32 +62,41 @@ def _rho(u: np.ndarray, a: float) -> np.ndarray:
         # 1 - exp(-u^2/2) written as -expm1 so tiny u keep every digit; u^2 = inf gives exactly 1
         return -np.expm1(-0.5 * u * u)
     b = abs(a - 2.0)
-    L, w = _log1p_s(u, b)
-    half_bl = np.where(w < 1e-150, 0.5 * np.minimum(np.abs(u), 1e150) ** 2, 0.5 * b * L)
+    L, w = parts if parts is not None else _log1p_s(u, b)
+    half_bl = 0.5 * b * L
+    tiny = w < 1e-150
+    if tiny.any():
+        half_bl[tiny] = 0.5 * u[tiny] ** 2
+    if a == 0.0:  # t = 0: the ratio is 1
+        return half_bl
     t = 0.5 * a * L
-    if a <= 0.0:  # t <= 0: expm1(t) lies in (-1, 0], nothing can overflow
+    if a < 0.0:  # t <= 0: expm1(t) lies in (-1, 0], nothing can overflow
         return half_bl * _ratio_expm1(t)
     # a > 0: beyond t = 40, expm1(t) = exp(t) to double precision, and taking the log of b/a
     # into the exponent keeps (b/a) e^t finite whenever the result itself is (a near 2: b ~ 1e-16)
+    rho = half_bl * _ratio_expm1(np.minimum(t, 40.0))
     far = t > 40.0
-    near = half_bl * _ratio_expm1(np.where(far, 0.0, t))
-    return np.where(far, np.exp(np.where(far, t, 0.0) + np.log(b / a)), near)
+    if far.any():
+        rho[far] = np.exp(t[far] + np.log(b / a))
+    return rho
 
 
-def _drho_du(u: np.ndarray, a: float) -> np.ndarray:
+def _drho_du(u: np.ndarray, a: float, parts=None) -> np.ndarray:
     """d rho / d u = u (u^2/|a-2| + 1)^(a/2 - 1) = u exp((a - 2) L / 2), with the same limits."""
     if a == 2.0:
         return u.copy()
     if a == -np.inf:
         return u * np.exp(-0.5 * u * u)  # exp of a non-positive number: no overflow
-    L, _ = _log1p_s(u, abs(a - 2.0))
+    L, _ = parts if parts is not None else _log1p_s(u, abs(a - 2.0))
     # the exponent tends to 0 as a -> 2 because (a - 2) log(1/|a - 2|) -> 0
     e = 0.5 * (a - 2.0) * L
+    slope = u * np.exp(np.clip(e, -600.0, 600.0))
     # for |u| ~ 1e200 the power alone under- or overflows while u times it does not
     # (cauchy: 2/u = 2e-200): there |u| is taken into the exponent
     extreme = np.abs(e) > 600.0
-    au = np.where(extreme, np.abs(u), 1.0)
-    return np.where(extreme, np.sign(u) * np.exp(np.log(au) + np.where(extreme, e, 0.0)), u * np.exp(np.where(extreme, 0.0, e)))
+    if extreme.any():
+        slope[extreme] = np.sign(u[extreme]) * np.exp(np.log(np.abs(u[extreme])) + e[extreme])
+    return slope
 
 
 def _d2rho_du2(u: np.ndarray, a: float) -> np.ndarray:
@@ -112,6 +129,21 @@ def robust_grad(pred, target, *, alpha=1.0, scale=1.0):
     # d rho/dx = d rho/du / c
     with np.errstate(over="ignore"):
         return _drho_du((pred - target) / scale, float(alpha)) / scale
+
+
+def robust_value_and_grad(pred, target, *, alpha=1.0, scale=1.0):
+    # value and gradient share L = log1p(u^2 / |a - 2|), the one costly step of both
+    u, a = (pred - target) / scale, float(alpha)
+    parts = None if a in (2.0, -np.inf) else _log1p_s(u, abs(a - 2.0))
+    with np.errstate(over="ignore"):
+        return _rho(u, a, parts), _drho_du(u, a, parts) / scale
+
+
+def _fixed_value_and_grad(a: float):
+    def value_and_grad(pred, target, *, scale=1.0):
+        return robust_value_and_grad(pred, target, alpha=a, scale=scale)
+
+    return value_and_grad
 
 
 def robust_hess(pred, target, *, alpha=1.0, scale=1.0):
@@ -160,6 +192,7 @@ ROBUST = Loss(
     name="robust", family="robust", summary="Barron's general robust loss: one shape parameter spans L2, Charbonnier, Cauchy, Geman-McClure, Welsch.",
     formula="|a-2|/a * (((x/c)^2/|a-2| + 1)^(a/2) - 1), x = p - y",
     inputs=(PRED, TARGET), value=robust, grad=robust_grad, params=(ALPHA, SCALE),
+    value_and_grad=robust_value_and_grad,
     hess=robust_hess,
     explain=Explain(
         inputs=_INPUTS,
@@ -182,6 +215,7 @@ def _named(name, a, summary, formula, gradient, use, avoid, relations):
     return Loss(
         name=name, family="robust", summary=summary, formula=formula,
         inputs=(PRED, TARGET), value=value, grad=grad, params=(SCALE,),
+        value_and_grad=_fixed_value_and_grad(a),
         hess=hess,
         explain=Explain(inputs=_INPUTS, gradient=gradient, use=use, avoid=avoid, relations=relations, reference=_REF),
     )

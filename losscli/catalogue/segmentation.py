@@ -55,7 +55,15 @@ def _probs(pred, from_logits):
 
 def _stats(pred, target, *, from_logits=False, **_):
     p, q = _probs(pred, from_logits)
-    return np.hstack([p * target, p * (1.0 - target), q * target])
+    c = pred.shape[1]
+    # column by column into a column-major array: np.hstack of narrow blocks copied them a row at a
+    # time, five times the cost of the products, and the engine sums these columns whole
+    stats = np.empty((pred.shape[0], 3 * c), order="F")
+    for j in range(c):
+        np.multiply(p[:, j], target[:, j], out=stats[:, j])
+        np.multiply(p[:, j], 1.0 - target[:, j], out=stats[:, c + j])
+        np.multiply(q[:, j], target[:, j], out=stats[:, 2 * c + j])
+    return stats
 
 
 def _split(totals):
@@ -76,12 +84,14 @@ def _grad(pred, target, totals, k, a, b, smooth, from_logits, outer=None):
     """d mean_c f(L_c) / d pred; outer(L) gives f'(L) (None: f is the identity)."""
     e, n, loss = _class_losses(totals, k, a, b, smooth)
     d = n + e
-    de = a * (1.0 - target) - b * target
-    dn = k * target
-    g = (de * n - e * dn) / (d * d)
+    # E' N - E N' = a N (1 - t) - (b N + k E) t: per-class numbers times (1 - t) and t
+    scale = 1.0 / (d * d * pred.shape[1])
     if outer is not None:
-        g = g * outer(loss)
-    g = g / pred.shape[1]
+        scale = scale * outer(loss)
+    inside, outside = a * n * scale, (b * n + k * e) * scale
+    g = np.empty(target.shape)
+    for j in range(target.shape[1]):  # a class at a time: broadcasting over a narrow block is slow
+        g[:, j] = inside[..., j] * (1.0 - target[:, j]) - outside[..., j] * target[:, j]
     if from_logits:
         p, q = _probs(pred, True)
         g = g * p * q
