@@ -22,7 +22,7 @@ import numpy as np
 from .engine import DEFAULT_BATCH_ROWS, Options, run
 from .model import DiffReport, Report
 from .plan import make_plan
-from .sinks import FileSink, MemorySink, RowSink, check_output_path
+from .sinks import FileSink, MemorySink, RowSink, check_output_path, check_outputs
 from .sources import Source, arrow_table, open_source
 from .spec import LossSpec, parse_spec
 
@@ -45,7 +45,7 @@ def _sink(target, option: str) -> RowSink | None:
         return target
     path = os.fspath(target)
     check_output_path(path, option)
-    return FileSink(path)
+    return FileSink(path, option)
 
 
 def _options(reduction, grad, batch_rows, block_rows, **more) -> Options:
@@ -57,22 +57,28 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
             inputs: dict[str, str] | None = None, group_by: Iterable[str] | str = (), keep: str | None = None,
             reduction: str = "mean", grad: bool = False, per_row=None, grad_out=None, top: int | None = None,
             batch_rows: int | None = None, block_rows: int | None = None, engine: str = "local",
-            scheduler: str | None = None, progress=None, stdin=None) -> Report:
+            scheduler: str | None = None, progress=None, stdin=None, nan: str = "error", renormalize: bool = False,
+            sep: str | None = None, classes: Iterable[str] | None = None) -> Report:
     """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
 
     ``losses`` are specs as on the command line (``"focal:gamma=1.5"``). ``pred``, ``target``,
     ``weight`` and ``inputs`` (role -> columns) name columns as ``--pred`` etc. do; ``per_row``
     and ``grad_out`` are paths (or sinks); ``batch_rows``/``block_rows`` only tune the engine.
+    ``nan`` is "error", "drop" or "propagate" (``--nan``); ``renormalize``, ``sep`` and ``classes``
+    are ``--renormalize``, ``--sep`` and ``--classes``.
     """
     specs = _specs(losses)
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
-    source = open_source(data, stdin=stdin)
+    _check_nan(nan)
+    source = open_source(data, stdin=stdin, sep=sep)
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
-    options = _options(reduction, grad, batch_rows, block_rows, top=top,
+    check_outputs({"--per-row": per_row, "--grad-out": grad_out}, source.paths)
+    options = _options(reduction, grad, batch_rows, block_rows, top=top, nan=nan, renormalize=renormalize,
                        per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), progress=progress)
     plan = make_plan(source.schema, source.names, specs, columns, weight=weight, group_by=group_by, keep=keep,
-                     reduction=reduction)
+                     reduction=reduction, classes=list(classes) if classes is not None else None)
+    plan.warnings[:0] = getattr(source, "warnings", [])
     if engine == "dask":
         from .engine.dask import run_dask
 
@@ -82,15 +88,27 @@ def compute(data, losses, *, pred: str | None = None, target: str | None = None,
 
 def diff(baseline, candidate, losses, *, pred: str | None = None, target: str | None = None, weight: str | None = None,
          inputs: dict[str, str] | None = None, reduction: str = "mean", on: str | None = None, resamples: int = 1000,
-         seed: int = 0, batch_rows: int | None = None, stdin=None) -> DiffReport:
+         seed: int = 0, batch_rows: int | None = None, stdin=None, renormalize: bool = False, sep: str | None = None,
+         classes: Iterable[str] | None = None) -> DiffReport:
     """Compare a candidate's predictions with a baseline's on the same rows, with paired-bootstrap intervals."""
     from .diff import diff as run_diff
 
     columns = dict(inputs or {})
     columns.update({k: v for k, v in (("pred", pred), ("target", target)) if v})
-    return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), _specs(losses),
-                    columns=columns, weight=weight, reduction=reduction, resamples=resamples, seed=seed, on=on,
-                    options=_options(reduction, False, batch_rows, None))
+    sources = [open_source(baseline, stdin=stdin, sep=sep), open_source(candidate, stdin=stdin, sep=sep)]
+    report = run_diff(*sources, _specs(losses), columns=columns, weight=weight, reduction=reduction,
+                      resamples=resamples, seed=seed, on=on, classes=list(classes) if classes is not None else None,
+                      options=_options(reduction, False, batch_rows, None, renormalize=renormalize))
+    report.warnings[:0] = [w for s in sources for w in getattr(s, "warnings", [])]
+    return report
+
+
+def _check_nan(nan: str) -> None:
+    from .errors import UsageProblem
+    from .validate import NAN_MODES
+
+    if nan not in NAN_MODES:
+        raise UsageProblem(f"nan={nan!r}: give one of {', '.join(NAN_MODES)}.")
 
 
 class LossFunction:
