@@ -26,15 +26,20 @@ FAMILIES = (
 )
 
 
+class IncompleteInstall(ImportError):
+    """A family module of the catalogue is missing or fails to import: losscli refuses to start rather
+    than run without a whole family of losses."""
+
+
 def _load() -> dict[str, Loss]:
     catalogue: dict[str, Loss] = {}
     for family in FAMILIES:
         try:
             module = importlib.import_module(f"{__name__}.{family}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{family}":
-                raise
-            continue
+        except ImportError as exc:
+            raise IncompleteInstall(
+                f"losscli cannot start: its {family!r} losses failed to load ({type(exc).__name__}: {exc}). "
+                "The installation is incomplete or damaged; reinstall losscli (pip install --force-reinstall losscli).") from exc
         for loss in module.LOSSES:
             if loss.name in catalogue:
                 raise RuntimeError(f"loss {loss.name!r} is defined twice")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, PROBABILITY, Explain, Loss, Param, Problem, log_softmax, pred_role,
-                   target_role)
+                   target_role, times_log)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -36,9 +36,10 @@ PROBS = pred_role(
     hint="This loss wants probabilities: apply softmax to logits first (or exp of log_softmax). "
          "Logits given to a probability loss are a common mistake; cross_entropy takes logits directly.",
 )
-CLASS_TARGET = target_role("one column of class indices 0..K-1, or K columns of class probabilities", width="1|pred")
+CLASS_TARGET = target_role("one column of class indices 0..K-1, or K columns of class probabilities", width="1|pred",
+                           sums_to_one=True)
 INDEX_TARGET = target_role("one column of class indices 0..K-1", width=1)
-DIST_TARGET = target_role("K columns of target probabilities (a distribution per row)", PROBABILITY)
+DIST_TARGET = target_role("K columns of target probabilities (a distribution per row)", PROBABILITY, sums_to_one=True)
 
 # ----------------------------------------------------------------------------- shared numerics
 
@@ -145,7 +146,7 @@ def cross_entropy(pred, target, *, label_smoothing=0.0, from_logits=True, weight
     """-sum_k c_k log p_k per row (see _ce_coefficients); torch.nn.CrossEntropyLoss."""
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
-        return -(c * log_softmax(pred)).sum(axis=1)
+        return -times_log(c, log_softmax(pred)).sum(axis=1)
     if compat == "keras":
         return -(c * np.log(_keras_probs(pred)[2])).sum(axis=1)
     # p = 0 only meets c = 0 here (check refuses p = 0 where c > 0): 0 log 0 = 0.
@@ -284,7 +285,7 @@ def poly1(pred, target, *, epsilon=1.0):
     """CE + epsilon (1 - p_t), p_t = sum_k t_k p_k; Leng et al. 2022, PolyLoss."""
     t = _soft_target(pred, target)
     logp = log_softmax(pred)
-    return -(t * logp).sum(axis=1) + epsilon * (1.0 - (t * np.exp(logp)).sum(axis=1))
+    return -times_log(t, logp).sum(axis=1) + epsilon * (1.0 - (t * np.exp(logp)).sum(axis=1))
 
 
 def poly1_grad(pred, target, *, epsilon=1.0):
@@ -312,7 +313,7 @@ def _focal_parts(pred, target, alpha):
 def focal_ce(pred, target, *, gamma=2.0, alpha=None):
     """-sum_k alpha_k (1 - p_k)^gamma t_k log p_k (softmax focal loss, Lin et al. 2017)."""
     t, logp, q = _focal_parts(pred, target, alpha)
-    return -(t * q**gamma * logp).sum(axis=1)
+    return -times_log(t * q**gamma, logp).sum(axis=1)
 
 
 def focal_ce_grad(pred, target, *, gamma=2.0, alpha=None):
@@ -321,7 +322,7 @@ def focal_ce_grad(pred, target, *, gamma=2.0, alpha=None):
     # d/dlogp_k of -(1 - p_k)^gamma logp_k = gamma (1 - p_k)^(gamma - 1) p_k logp_k - (1 - p_k)^gamma.
     # At q = 0 the first term tends to 0 (logp ~ -q), but q^(gamma - 1) is inf for gamma < 1: take the limit.
     with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * p * logp, 0.0) if gamma != 0 else 0.0
+        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * times_log(p, logp), 0.0) if gamma != 0 else 0.0
     g = t * (first - q**gamma)
     # through log-softmax: d logp_k / dx_j = delta_kj - p_j
     return g - p * g.sum(axis=1, keepdims=True)
@@ -564,7 +565,8 @@ BRIER = Loss(
     formula="scale * sum_k (p_k - y_k)^2; binary data scale 1/2 of the two-class sum by default",
     inputs=(pred_role("probabilities: one column (positive class) or K columns", PROBABILITY,
                       hint="The Brier score wants probabilities; apply sigmoid/softmax to logits first."),
-            target_role("0/1 labels (one pred column), or class indices / K probability columns", width="1|pred")),
+            target_role("0/1 labels (one pred column), or class indices / K probability columns", width="1|pred",
+                        sums_to_one=True)),
     value=brier, grad=brier_grad, check=brier_check,
     params=(Param("scale_by_half", "auto", "auto (halve for binary data, as sklearn), true or false", kind=str,
                   choices=("auto", "true", "false")),),

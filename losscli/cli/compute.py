@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..options import column_options, gate_options, loss_options, output_options, reduction_options
-from .common import ReadProgress, column_specs, emit_report, gate_exit, input_data, parse_gates, stdin_stream, warn
+from .common import (ReadProgress, class_list, column_specs, emit_report, gate_exit, input_data, parse_gates,
+                     reading_options, stdin_stream, warn)
 
 
 @click.command()
@@ -21,6 +22,10 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @click.option("--grad-out", "grad_out", metavar="FILE",
               help="Write the per-element gradient of each value to FILE, columns grad[LABEL][COL].")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
+@click.option("--nan", type=click.Choice(["error", "drop", "propagate"]), default="error", show_default=True,
+              help="Rows with a missing, NaN or infinite value (or group key): error names them; drop leaves them "
+              "out and counts them; propagate makes every result over them NaN.")
+@reading_options
 @click.option("--top", type=click.IntRange(min=1), metavar="K", help="Show the K rows with the largest loss per loss.")
 @click.option("--batch-rows", "batch_rows", type=click.IntRange(min=1), metavar="N",
               help="Rows read at a time (default 1048576). Every run streams; this only tunes memory against speed.")
@@ -29,7 +34,7 @@ from .common import ReadProgress, column_specs, emit_report, gate_exit, input_da
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, fail_if, summary,
-            group_by, per_row, grad_out, keep, top, batch_rows, engine, scheduler):
+            group_by, per_row, grad_out, keep, nan, sep, classes, renormalize, top, batch_rows, engine, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -46,6 +51,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l mae --group-by sex --fail-if 'mae>50' sample_data/regression.csv
       losscli compute -l bce_logits --per-row rows.csv --keep id --top 5 sample_data/binary.csv
       cat sample_data/binary.csv | losscli compute -l bce_logits
+      losscli compute -l mse --nan drop --sep ';' export.csv
     """
     from ..api import compute as run
     from ..gates import evaluate
@@ -61,7 +67,8 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                      group_by=list(group_by), keep=keep, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
-                     progress=show, stdin=stdin_stream())
+                     progress=show, stdin=stdin_stream(), nan=nan, sep=sep, classes=class_list(classes),
+                     renormalize=renormalize)
     checks = evaluate(gates, report.results)
     if per_row or top:
         skipped = [s.label for s in specs if s.loss.per == "set"]

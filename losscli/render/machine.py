@@ -13,12 +13,14 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from .text import group_label, markdown_cell, one_line, plain
+
 COMPUTE_COLUMNS = ("label", "loss", "group", "value", "n", "grad_l2", "grad_abs_max", "grad_mean", "signature")
 DIFF_COLUMNS = ("label", "loss", "baseline", "candidate", "delta", "rel_delta", "ci_low", "ci_high", "n", "signature")
 
 
 def group_text(group: dict | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in group.items()) if group else ""
+    return group_label(group)
 
 
 def compute_rows(report) -> list[dict[str, Any]]:
@@ -55,8 +57,9 @@ def to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
 
 
 def _md(value: Any) -> str:
-    text = f"{value:.6g}" if isinstance(value, float) else ("" if value is None else str(value))
-    return text.replace("|", "\\|")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else markdown_cell(value)
 
 
 def to_markdown(rows: list[dict], columns: tuple[str, ...], title: str = "") -> str:
@@ -86,7 +89,7 @@ def compute_json(report, checks=None, top=None) -> str:
         document["checks"] = [c.as_json() for c in checks]
     if top is not None:
         document["top"] = top
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(plain(document), indent=2, allow_nan=False) + "\n"
 
 
 def compute_markdown(report, checks=None) -> str:
@@ -104,7 +107,7 @@ def diff_json(report, checks=None) -> str:
     }
     if checks is not None:
         document["checks"] = [c.as_json() for c in checks]
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(plain(document), indent=2, allow_nan=False) + "\n"
 
 
 def diff_markdown(report, checks=None) -> str:
@@ -123,10 +126,10 @@ def junit(checks, results, suite: str = "losscli") -> str:
     props = ET.SubElement(ts, "properties")
     for r in results:
         group = group_text(getattr(r, "group", None))
-        name = r.label + (f"[{group}]" if group else "")
-        ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({r.signature})")
+        name = one_line(r.label) + (f"[{group}]" if group else "")
+        ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({one_line(r.signature)})")
     for c in checks:
-        case = ET.SubElement(ts, "testcase", name=c.expr, classname=f"{suite}.gates")
+        case = ET.SubElement(ts, "testcase", name=one_line(c.expr), classname=f"{suite}.gates")
         if not c.passed:
             failure = ET.SubElement(case, "failure", message=f"gate tripped: {c.expr} (value {_cell(c.value)})",
                                     type="GateFailed")

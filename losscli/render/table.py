@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from .text import group_label, one_line
+
 
 def console(file=None, stderr: bool = False):
     from rich.console import Console
@@ -31,7 +33,8 @@ def _table(out, title: str):
     from rich.markup import escape
     from rich.table import Table
 
-    out.print(("[bold]" if out.is_terminal else "") + escape(title) + ("[/]" if out.is_terminal else ""), soft_wrap=True)
+    out.print(("[bold]" if out.is_terminal else "") + escape(one_line(title)) + ("[/]" if out.is_terminal else ""),
+              soft_wrap=True)
     return Table(box=box.ROUNDED if out.is_terminal else box.ASCII, header_style="bold" if out.is_terminal else "")
 
 
@@ -75,7 +78,7 @@ def render_compute(report, file=None, checks=None, top=None) -> None:
     for result in report.results:
         row = [escape(result.label)]
         if report.group_by:
-            row.append(escape(", ".join(f"{k}={v}" for k, v in result.group.items())) if result.group else "(all)")
+            row.append(escape(group_label(result.group)) if result.group else "(all)")
         row += [number(result.value), str(result.n)]
         if has_grad:
             g = result.grad or {}
@@ -88,9 +91,9 @@ def render_compute(report, file=None, checks=None, top=None) -> None:
         hard = _table(out, f"hardest rows · {label}")
         keys = [k for k in (rows[0] if rows else {"row": 0, "loss": 0})]
         for key in keys:
-            hard.add_column(escape(str(key)), justify="right" if key in ("row", "loss") else "left")
+            hard.add_column(escape(one_line(key)), justify="right" if key in ("row", "loss") else "left")
         for record in rows:
-            hard.add_row(*[number(v) if k == "loss" else escape(str(v)) for k, v in record.items()])
+            hard.add_row(*[number(v) if k == "loss" else escape(one_line(v)) for k, v in record.items()])
         out.print(hard)
 
 
