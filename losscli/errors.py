@@ -38,6 +38,11 @@ class OutputProblem(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class IncompleteInstall(ImportError):
+    """A module losscli needs is missing or fails to import (a damaged installation): losscli refuses to
+    start rather than run without, say, a whole family of losses (exit 4)."""
+
+
 class Terminated(BaseException):
     """A signal asked the run to stop (SIGTERM, SIGHUP): raised in the main thread so that every
     ``finally`` and clean-up runs, like KeyboardInterrupt for Ctrl-C."""

@@ -102,10 +102,15 @@ def resolve(schema: pa.Schema, sources: list[str], spec: str | None, role: Role,
             f"{option} {spec!r}: no column {', '.join(repr(m) for m in missing) or repr(spec)} in {', '.join(sources)}.{hint} "
             f"The columns are: {shown_names(columns)}.{column_hints(columns, option)}"
         )
+    taken = []
     for default in role.defaults:
         chosen = match(columns, default, exclude)
         if chosen and not set(chosen) & set(exclude):
             return chosen
+        taken += [c for c in chosen if c in exclude]
+    if taken:
+        raise UsageProblem(f"Column {taken[0]!r}, the default {role.name} column, is named for another role: a column "
+                           f"serves one role only. Name the {role.name} column with {option} COLS.")
     looked = ", ".join(role.defaults) if role.defaults else "(no default names)"
     raise InputDataError(
         f"No {role.name} column: {option} was not given and none of the default names exists ({looked}) "
@@ -278,8 +283,9 @@ def check_unique_names(columns: list[str], used: list[str], sources: list[str]) 
     for name in used:
         where = [i + 1 for i, c in enumerate(columns) if c == name]
         if len(where) > 1:
-            raise InputDataError(f"{', '.join(sources)} has {len(where)} columns named {name!r} (columns "
-                                 f"{', '.join(map(str, where))}). Rename them so that each column has its own name.")
+            numbers = ", ".join(map(str, where[:-1])) + f" and {where[-1]}"
+            raise InputDataError(f"{', '.join(sources)} has {len(where)} columns named {name!r} (columns {numbers}). "
+                                 "Rename them so that each column has its own name.")
 
 
 @dataclass(frozen=True)

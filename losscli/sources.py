@@ -47,6 +47,10 @@ MAX_HEADER_BYTES = 1 << 28
 # longest row, so a file whose rows outgrow a block is read again with larger ones.
 MIN_BLOCK_BYTES = 1 << 20
 MAX_BLOCK_BYTES = 1 << 30
+# Headers longer than this many bytes are parsed in Python first; files of more than INFERRED_COLUMNS
+# columns get types inferred for the first ones only.
+WIDE_HEADER_BYTES = 1 << 16
+INFERRED_COLUMNS = 20_000
 SEPARATORS = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
 
 # Temporary files of a run (spooled standard input, outputs being written): removed at exit if the
@@ -412,14 +416,34 @@ class CsvSource(Source):
         head = sample if cut < 0 or self._complete else sample[: cut + 1]
         found: list = []
         try:
-            return pacsv.read_csv(io.BytesIO(head), **self._options(found=found)).schema
+            names = self._header_names() if self._header_bytes > WIDE_HEADER_BYTES else None
+            if names is None or len(names) <= INFERRED_COLUMNS:
+                return pacsv.read_csv(io.BytesIO(head), **self._options(found=found)).schema
+            # pyarrow's inference costs ~40 us a column: a 300,000-column file would take 12 s to open.
+            # Only the first columns get inferred types; the others are null ("not inferred"), read as text.
+            first = list(dict.fromkeys(names[:INFERRED_COLUMNS]))
+            options = self._options(found=found)
+            options["convert_options"] = pacsv.ConvertOptions(include_columns=first)
+            inferred = pacsv.read_csv(io.BytesIO(head), **options).schema
+            types = {n: inferred.field(n).type for n in first}
+            return pa.schema([pa.field(n, types.get(n, pa.null())) for n in names])
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if not found:  # find the ragged row's number, which only a single-threaded read gives
+            if not found or not found[0].number:  # the row's number: only a single-threaded read gives it
+                found.clear()
                 try:
                     pacsv.read_csv(io.BytesIO(head), **self._options(safe=True, found=found))
                 except (pa.ArrowInvalid, UnicodeDecodeError):
                     pass
             raise self._parse_error(exc, found, 0) from None
+
+    def _header_names(self) -> list[str]:
+        """The column names of the header line, parsed as pyarrow does (quotes, doubled quotes, a UTF-8 BOM)."""
+        import csv
+
+        text = self._sample.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.fmt.delimiter, quotechar='"',
+                            doublequote=True, strict=False)
+        return next(reader, [])
 
     def _cell_type(self, name: str) -> pa.DataType:
         """Text, or bytes where the first rows hold text that is not UTF-8 (a Latin-1 key column)."""

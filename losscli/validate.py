@@ -216,7 +216,7 @@ def class_indices(batch: Batch, name: str, column: pa.Array, classes: ClassNames
             raise InputDataError(f"Target column {name!r} of {batch.source} holds bytes that are not UTF-8 text.") from None
     trimmed = pc.utf8_trim_whitespace(column)
     missing = _mask(column.is_null()) | _mask(pc.equal(trimmed, ""))
-    index = pc.index_in(trimmed, value_set=pa.array(list(classes.names)))
+    index = pc.index_in(trimmed, value_set=pa.array(list(classes.names), type=pa.string()))
     unknown = _mask(index.is_null()) & ~missing
     if unknown.any():
         rows = np.flatnonzero(unknown)

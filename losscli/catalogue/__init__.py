@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 
+from ..errors import IncompleteInstall
 from .base import Loss
 
 # Family modules, in the order `losscli list` shows them.
@@ -24,11 +25,6 @@ FAMILIES = (
     "boxes",
     "distribution",
 )
-
-
-class IncompleteInstall(ImportError):
-    """A family module of the catalogue is missing or fails to import: losscli refuses to start rather
-    than run without a whole family of losses."""
 
 
 def _load() -> dict[str, Loss]:

@@ -41,8 +41,13 @@ class LossCliGroup(click.Group):
                        "100000), group by fewer keys, or use a machine with more memory.", err=True)
             ctx.exit(3)
         except Exception as exc:  # a bug in losscli, not in the user's input
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in losscli "
-                       f"{__version__}; please report it with the command you ran.", err=True)
+            from ..errors import IncompleteInstall
+
+            if isinstance(exc, IncompleteInstall):
+                click.echo(f"Error: {exc}", err=True)
+            else:
+                click.echo(f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in losscli "
+                           f"{__version__}; please report it with the command you ran.", err=True)
             ctx.exit(EXIT_INTERNAL)
         except BaseException as exc:
             from ..errors import Terminated

@@ -42,7 +42,7 @@ class Writer:
         pass
 
     def isatty(self) -> bool:
-        return sys.stdout.isatty()
+        return sys.stdout is not None and sys.stdout.isatty()
 
 
 def warn(messages, quiet: bool) -> None:
