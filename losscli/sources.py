@@ -323,17 +323,6 @@ def _read_head(stream, name: str) -> tuple[bytes, bool]:
     return head, False
 
 
-def _bad_row_handler(found: list):
-    """An invalid_row_handler that notes the first ragged row and stops the read."""
-
-    def handle(row) -> str:
-        if not found:
-            found.append(row)
-        return "error"
-
-    return handle
-
-
 class CsvSource(Source):
     """A CSV or TSV file (compressed or not, UTF-8 or UTF-16), or a CSV stream (standard input), read block by block."""
 
@@ -358,6 +347,10 @@ class CsvSource(Source):
         self._header_bytes = sample.find(b"\n") + 1 or len(sample)
         self._quoted = b'"' in sample
         self.schema = self._inferred_schema()
+        try:
+            self.schema.names  # pyarrow keeps names that are not UTF-8; Python cannot even make them strings
+        except UnicodeDecodeError:
+            raise self._header_error() from None
         lines = max(1, sample.count(b"\n") - 1)
         self._row_bytes = max(8, (len(sample) - self._header_bytes) // lines)
 
@@ -395,14 +388,13 @@ class CsvSource(Source):
 
     # -- the columns
 
-    def _options(self, columns=None, types=None, block: int | None = None, safe: bool = False, found=None):
+    def _options(self, columns=None, types=None, block: int | None = None, safe: bool = False):
         import pyarrow.csv as pacsv
 
         return dict(
             read_options=pacsv.ReadOptions(block_size=int(block or max(MIN_BLOCK_BYTES, 2 * len(self._sample))),
                                            use_threads=not safe),
-            parse_options=pacsv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=self._quoted or safe,
-                                             invalid_row_handler=_bad_row_handler(found) if found is not None else None),
+            parse_options=pacsv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=self._quoted or safe),
             convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types)
             if columns is not None else pacsv.ConvertOptions(),
         )
@@ -414,27 +406,24 @@ class CsvSource(Source):
         sample = self._sample
         cut = sample.rfind(b"\n")
         head = sample if cut < 0 or self._complete else sample[: cut + 1]
-        found: list = []
         try:
             names = self._header_names() if self._header_bytes > WIDE_HEADER_BYTES else None
             if names is None or len(names) <= INFERRED_COLUMNS:
-                return pacsv.read_csv(io.BytesIO(head), **self._options(found=found)).schema
+                return pacsv.read_csv(io.BytesIO(head), **self._options()).schema
             # pyarrow's inference costs ~40 us a column: a 300,000-column file would take 12 s to open.
             # Only the first columns get inferred types; the others are null ("not inferred"), read as text.
             first = list(dict.fromkeys(names[:INFERRED_COLUMNS]))
-            options = self._options(found=found)
+            options = self._options()
             options["convert_options"] = pacsv.ConvertOptions(include_columns=first)
             inferred = pacsv.read_csv(io.BytesIO(head), **options).schema
             types = {n: inferred.field(n).type for n in first}
             return pa.schema([pa.field(n, types.get(n, pa.null())) for n in names])
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if not found or not found[0].number:  # the row's number: only a single-threaded read gives it
-                found.clear()
-                try:
-                    pacsv.read_csv(io.BytesIO(head), **self._options(safe=True, found=found))
-                except (pa.ArrowInvalid, UnicodeDecodeError):
-                    pass
-            raise self._parse_error(exc, found, 0) from None
+            raise self._parse_error(exc, 0, sample=head) from None
+
+    def _header_error(self) -> InputDataError:
+        return InputDataError(f"{self.names[0]}: the header line is not UTF-8 text. Save the file as UTF-8 (for "
+                              "example: iconv -f latin1 -t utf-8 old.csv > new.csv), or check that it is a CSV file.")
 
     def _header_names(self) -> list[str]:
         """The column names of the header line, parsed as pyarrow does (quotes, doubled quotes, a UTF-8 BOM)."""
@@ -472,10 +461,9 @@ class CsvSource(Source):
         offset, safe = 0, False
         while True:
             source = self._reader_input()
-            found: list = []
             skip = offset  # rows already given by an earlier attempt
             try:
-                for record in pacsv.open_csv(source, **self._options(list(columns), types, block, safe, found)):
+                for record in pacsv.open_csv(source, **self._options(list(columns), types, block, safe)):
                     if skip:
                         if record.num_rows <= skip:
                             skip -= record.num_rows
@@ -489,21 +477,31 @@ class CsvSource(Source):
                 # Read again, single-threaded (it names rows), allowing line breaks inside quotes and with
                 # blocks large enough for long rows; only when that fails too is the file at fault.
                 if safe or not self._reopenable:
-                    raise self._parse_error(exc, found, offset, block) from None
+                    raise self._parse_error(exc, offset, block) from None
                 safe, block = True, min(MAX_BLOCK_BYTES, block * 16)
         if offset == 0:
             raise InputDataError(f"{name} has a header but no data rows.")
 
-    def _parse_error(self, exc: Exception, found: list, offset: int, block: int | None = None) -> InputDataError:
-        name, kind, text = self.names[0], self.fmt.kind, str(exc)
-        if found:
-            row = found[0]
-            where = f"row {row.number - 1}" if row.number else f"a row after data row {offset}"
-            line = row.text if len(row.text) <= 80 else row.text[:77] + "..."
-            hint = self._separator_hint(row.text)
+    def _parse_error(self, exc: Exception, offset: int, block: int | None = None,
+                     sample: bytes | None = None) -> InputDataError:
+        """What went wrong, in the user's terms; ``sample`` is given when the error came from reading it."""
+        import re
+
+        name, kind, message = self.names[0], self.fmt.kind, str(exc)
+        ragged = re.search(r"Expected (\d+) columns, got (\d+): (.*)", message, re.S)
+        if ragged:
+            expected, actual, line = int(ragged.group(1)), int(ragged.group(2)), ragged.group(3)
+            where = f"a row after data row {offset}"
+            found = self._ragged_row(expected, sample)
+            if found is not None:
+                number, actual, line = found
+                where = f"row {number}"
+            line = line if len(line) <= 80 else line[:77] + "..."
+            hint = self._separator_hint(line)
             return InputDataError(
-                f"{name} {where} has {row.actual_columns} fields, but the header has {row.expected_columns}: {line!r}. "
+                f"{name} {where} has {actual} fields, but the header has {expected}: {line!r}. "
                 f"Fix or remove that row{hint or ' (a value holding the separator must be in double quotes)'}.")
+        text = message
         if "straddling" in text or "straddles" in text:
             mib = (block or MAX_BLOCK_BYTES) >> 20
             fix = ("raise --batch-rows, or save standard input to a file and read that" if not self._reopenable
@@ -518,6 +516,33 @@ class CsvSource(Source):
             return self._unreadable(exc)
         return InputDataError(f"{name} could not be read as {kind} after data row {offset}: {_reason(exc)}. "
                               "Check that the file is complete and well formed.")
+
+    def _ragged_row(self, expected: int, sample: bytes | None) -> tuple[int, int, str] | None:
+        """The first data row without ``expected`` fields: its number, its field count and its text.
+
+        pyarrow's multi-threaded reader does not number rows, so the file (or the sample) is read again
+        with Python's csv module, which splits records as pyarrow does; only on this error path.
+        """
+        import csv
+
+        if sample is not None:
+            stream = io.BytesIO(sample)
+        elif self._reopenable:
+            opened = self._open_stream()
+            stream = opened if isinstance(opened, io.BufferedIOBase) else io.BufferedReader(_Joined(b"", opened))
+        else:
+            return None
+        with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text:
+            reader = csv.reader(text, delimiter=self.fmt.delimiter, quotechar='"', doublequote=True, strict=False)
+            next(reader, None)
+            number = 0
+            for record in reader:
+                if not record:  # pyarrow skips empty lines
+                    continue
+                number += 1
+                if len(record) != expected:
+                    return number, len(record), self.fmt.delimiter.join(record)
+        return None
 
     def _column_of(self, message: str) -> str:
         import re

@@ -80,8 +80,24 @@ def _numbers(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if pa.types.is_dictionary(kind):
         return _numbers(batch, name, column.dictionary_decode())
     if is_text(kind):
+        check_text(batch, name, column)
         return _parse_cells(batch, name, column)
     raise InputDataError(f"Column {name!r} of {batch.source} holds {kind} values, not numbers. Choose a numeric column.")
+
+
+def check_text(batch: Batch, name: str, column) -> None:
+    """Refuse text that is not UTF-8: Parquet does not check it, and such a value cannot even be printed.
+    (CSV text is checked as it is read.)"""
+    if batch.cells:
+        return
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return
+    try:
+        (column.dictionary if pa.types.is_dictionary(column.type) else column).validate(full=True)
+    except pa.ArrowInvalid:
+        raise InputDataError(f"Column {name!r} of {batch.source} holds text that is not valid UTF-8: the file is "
+                             "damaged, or was written in another encoding. Write it again as UTF-8.") from None
 
 
 def _parse_cells(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
@@ -207,6 +223,7 @@ def class_indices(batch: Batch, name: str, column: pa.Array, classes: ClassNames
     """Class names in a target column as class indices (NaN where a cell is empty)."""
     import pyarrow.compute as pc
 
+    check_text(batch, name, column)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
@@ -261,6 +278,8 @@ def screen(batch: Batch, plan: Plan, nan: str = "error") -> Screened:
             if nan == "error":
                 raise _missing_error(batch, name, bad)
             missing = bad if missing is None else missing | bad
+    for name in plan.group_by + plan.keep:
+        check_text(batch, name, batch.data.column(name))
     key_missing = None
     for name in plan.group_by:
         bad = missing_keys(batch.data.column(name))
