@@ -129,7 +129,11 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
         else:
             table.render_compute(compute_like, file=out, checks=checks, top=top)
     elif fmt == "json":
-        out.write(machine.diff_json(compute_like, checks) if is_diff else machine.compute_json(compute_like, checks, top))
+        if is_diff:
+            out.write(machine.diff_json(compute_like, checks))
+        else:
+            for part in machine.compute_json_parts(compute_like, checks, top):
+                out.write(part)
     elif fmt == "csv":
         rows = machine.diff_rows(compute_like) if is_diff else machine.compute_rows(compute_like)
         out.write(machine.to_csv(rows, machine.DIFF_COLUMNS if is_diff else machine.COMPUTE_COLUMNS))

@@ -369,6 +369,8 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
             whole_state.grad_sq, whole_state.grad_sum, whole_state.grad_absmax = (
                 whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
         signature = lp.spec.signature(options.reduction)
+        # one params and one columns dict per loss, shared by its results: a million groups, not a million copies
+        params, columns = dict(lp.params), {role: list(cols) for role, cols in lp.columns.items()}
 
         def result(outcome, group, left: int):
             value, grad, dropped = outcome.value, outcome.grad, None
@@ -377,9 +379,9 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
                 grad = None if grad is None else {k: float("nan") for k in grad}
             elif options.nan == "drop":
                 dropped = int(left)
-            return Result(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=options.reduction,
+            return Result(label=lp.label, loss=lp.loss.name, params=params, reduction=options.reduction,
                           value=value, n=outcome.rows, grad=grad, signature=signature, group=group,
-                          columns={role: list(cols) for role, cols in lp.columns.items()}, dropped=dropped)
+                          columns=columns, dropped=dropped)
 
         results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None, acc.left_out_total))
         if acc.grouping is not None:
