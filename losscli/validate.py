@@ -25,16 +25,12 @@ import numpy as np
 import pyarrow as pa
 
 from .catalogue.base import REAL, Role
+from .cells import MISSING_CELLS, NUMBER
 from .errors import InputDataError, describe_rows
 from .plan import ClassNames, LossPlan, Plan, is_text, is_vector, option_for
 from .sources import Batch
 
 NAN_MODES = ("error", "drop", "propagate")
-# Cells a CSV writer uses for a missing number (pandas' and pyarrow's spellings, Python's None).
-MISSING_CELLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-                 "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "None")
-# What pyarrow's text-to-float cast accepts, so the cells it refuses can be found and named.
-NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|inf|infinity|nan)$"
 # Soft labels are distributions: a row must sum to 1 within this tolerance per class (labels
 # written with six decimals are off by up to 5e-7 each).
 SUM_TOLERANCE = 1e-6
@@ -127,17 +123,22 @@ def _parse_cells(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
         try:
             values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
         except pa.ArrowInvalid:  # a spelling the pattern allows and the cast does not: find it cell by cell
-            bad = np.array([v is not None and not _parses(v) for v in text.to_pylist()], dtype=bool)
+            bad = np.array([not _casts(v) for v in text.to_pylist()], dtype=bool)
         else:
             if batch.cells:
                 return values
     raise _text_error(batch, name, column, bad)
 
 
-def _parses(text: str) -> bool:
+def _casts(cell: str | None) -> bool:
+    """Whether pyarrow reads this one cell as a float (the slow way, for a cell the pattern misjudged)."""
+    import pyarrow.compute as pc
+
+    if cell is None:
+        return True
     try:
-        float(text)
-    except ValueError:
+        pc.cast(pa.array([cell]), pa.float64())
+    except pa.ArrowInvalid:
         return False
     return True
 
@@ -317,12 +318,12 @@ def _missing_error(batch: Batch, name: str, bad: np.ndarray) -> InputDataError:
         shown = f"{batch.locate(rows)} (a missing vector, or one holding NaN or infinity)"
     else:
         shown = _examples(batch, column, rows)
-    return InputDataError(f"Column {name!r} has missing values, NaN or infinite values at {shown}. Fix them, or pass "
-                          "--nan drop to leave those rows out (--nan propagate gives NaN results).")
+    return InputDataError(f"Column {name!r} has missing values, NaN or infinite values at {shown}. Fix them, or let "
+                          "losscli compute leave those rows out (--nan drop) or give NaN results (--nan propagate).")
 
 
 def _missing_key_error(batch: Batch, name: str, bad: np.ndarray, nan: str) -> InputDataError:
-    advice = "pass --nan drop to leave those rows out" if nan == "error" else \
+    advice = "let losscli compute leave those rows out (--nan drop)" if nan == "error" else \
         "--nan propagate cannot put them in a group; pass --nan drop to leave those rows out"
     return InputDataError(f"--group-by column {name!r} has missing keys (empty, null or NaN) at "
                           f"{batch.locate(np.flatnonzero(bad))}. Fill them, or {advice}.")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..cells import is_number
 from ..options import _stack
 from . import _silence_stdout
 
@@ -95,17 +96,9 @@ class OptionalNumberCommand(click.Command):
                 break
             if token in self.optional_numbers:
                 following = args[i + 1] if i + 1 < len(args) else None
-                if following is None or not _is_number(following):
+                if following is None or not is_number(following):
                     args[i] = f"{token}={self.optional_numbers[token]}"
         return super().parse_args(ctx, args)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def column_specs(pred, target, extra_inputs) -> dict:
