@@ -10,6 +10,7 @@ inputs, as error messages do.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
@@ -156,13 +157,19 @@ class FileSink(RowSink):
 
 
 def _writable(table: pa.Table, csv: bool) -> pa.Table:
-    """For CSV, key columns it cannot hold (vectors, structs) as their text; the row and loss columns are untouched."""
+    """For CSV, key columns it cannot hold (vectors, structs, bytes that are not UTF-8) as their text, as the
+    JSON output shows them; the row and loss columns are untouched."""
     if not csv:
         return table
+    from .render.text import plain
+
     columns, changed = [], False
     for field, column in zip(table.schema, table.columns):
-        if pa.types.is_nested(field.type):
-            column = pa.array([None if v is None else str(v) for v in column.to_pylist()], type=pa.string())
+        kind = field.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) \
+                or pa.types.is_fixed_size_binary(kind):
+            text = (lambda v: json.dumps(plain(v))) if pa.types.is_nested(kind) else plain
+            column = pa.array([None if v is None else text(v) for v in column.to_pylist()], type=pa.string())
             changed = True
         columns.append(column)
     return pa.table(columns, names=table.schema.names) if changed else table

@@ -228,6 +228,11 @@ CASES = [
          {"m.csv": b"pred,target\n-1,2\n"}),
     Case("width mismatch", ["compute", "-l", "mse", "--pred", "a,b", "--target", "t", "{d}/w.csv"], 3,
          ["target needs 2", "got 1"], {"w.csv": b"a,b,t\n1,2,3\n"}),
+    Case("degenerate box", ["compute", "-l", "giou", "{d}/b.csv"], 3, ["Loss 'giou'", "degenerate boxes", "b.csv row 2"],
+         {"b.csv": b"pred_0,pred_1,pred_2,pred_3,target_0,target_1,target_2,target_3\n0,0,1,1,0,0,2,2\n"
+                   b"0,0,-1,1,0,0,2,2\n"}),
+    Case("unicode column names", ["compute", "-l", "mse", "--pred", "prédiction", "--target", "目标", "{d}/u.csv"], 0,
+         ["1.5"], {"u.csv": "prédiction,目标\n0.5,1\n1.5,1\n-2,0\n".encode()}),
     Case("soft labels not summing to 1", ["compute", "-l", "cross_entropy", "{d}/s.csv"], 3,
          ["soft labels", "sum to 0.9", "s.csv row 1", "--renormalize"],
          {"s.csv": b"logit_0,logit_1,target_0,target_1\n1,2,0.4,0.5\n1,2,0.5,0.5\n"}),
@@ -256,6 +261,8 @@ CASES = [
     Case("group by a struct", compute("{d}/t.parquet", "--group-by", "st"), 3, ["'st'", "cannot be group keys"]),
     *[Case(f"top keeping {col} as {fmt}", compute("{d}/t.parquet", "--top", "2", "--keep", col, "-f", fmt), 0, [])
       for col in ("lst", "ts", "bin", "dec", "st") for fmt in ("json", "table")],
+    *[Case(f"per-row keeping {col} as {suffix}", compute("{d}/t.parquet", "--keep", col, "--per-row", "{d}/rows" + suffix),
+           0, []) for col in ("lst", "ts", "bin", "st") for suffix in (".csv", ".parquet")],
     Case("integer keys streamed, gated", compute("{d}/t.parquet", "--group-by", "gi", "--batch-rows", "1",
                                                  "--fail-if", "mse[gi=1]>5"), 0, ["gi=1"]),
     Case("zip codes stay text", compute("{d}/z.csv", "--group-by", "zip", "-f", "json"), 0,
