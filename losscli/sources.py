@@ -861,7 +861,7 @@ def open_source(data, stdin=None, sep: str | None = None) -> Source:
         data = [data]
     if isinstance(data, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in data):
         if sep is not None:
-            check_separator(sep)
+            sep = separator(sep)
         paths = expand_paths([os.fspath(p) for p in data])
         if not paths:
             raise InputDataError("No input: name a CSV, TSV or Parquet file, or pipe one into standard input.")
@@ -875,10 +875,13 @@ def open_source(data, stdin=None, sep: str | None = None) -> Source:
     return ArrowSource(arrow_table(data))
 
 
-def check_separator(sep: str) -> None:
+def separator(sep: str) -> str:
+    """The --sep character; a typed backslash-t or the word tab mean a tab."""
+    sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
     if len(sep) != 1 or sep in '"\r\n':
         raise UsageProblem(f"--sep {sep!r}: give one character, for example --sep ';' or --sep '|' "
-                           "(--sep $'\\t' for tabs).")
+                           "(--sep tab for tabs).")
+    return sep
 
 
 def repeated_files(paths: list[str]) -> list[str]:

@@ -69,7 +69,7 @@ def stdin_stream():
 
 
 reading_options = _stack(
-    click.option("--sep", metavar="CHAR", help="Separator of text files: ',' (default; tab for .tsv), ';', '|' ... "
+    click.option("--sep", metavar="CHAR", help="Separator of text files: ',' (default; tab for .tsv), ';', '|', tab... "
                  "Standard input is told by its header line unless given."),
     click.option("--classes", metavar="A,B,...", help="Class names, in pred column order, for a target column "
                  "holding names (cat, dog) rather than indices. Default: the suffixes of the pred columns (prob_cat, prob_dog)."),
