@@ -474,9 +474,10 @@ class CsvSource(Source):
                         offset += record.num_rows
                 break
             except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
-                # Read again, single-threaded (it names rows), allowing line breaks inside quotes and with
-                # blocks large enough for long rows; only when that fails too is the file at fault.
-                if safe or not self._reopenable:
+                # Read again, allowing line breaks inside quotes, with blocks large enough for long rows
+                # (growing until one holds the longest); only when that fails too is the file at fault.
+                too_long = "straddl" in str(exc) and block < MAX_BLOCK_BYTES
+                if not self._reopenable or (safe and not too_long):
                     raise self._parse_error(exc, offset, block) from None
                 safe, block = True, min(MAX_BLOCK_BYTES, block * 16)
         if offset == 0:
