@@ -31,8 +31,10 @@ class LossCliGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
+            from ..errors import EXIT_INTERRUPTED
+
             click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(0)
