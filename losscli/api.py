@@ -49,7 +49,7 @@ from .engine import DEFAULT_BATCH_ROWS, Options, run
 from .errors import UsageProblem
 from .model import DiffReport, Report
 from .plan import make_plan
-from .sinks import FileSink, MemorySink, RowSink, check_output_path
+from .sinks import FileSink, MemorySink, RowSink, check_output_path, check_outputs
 from .sources import ArrowSource, arrow_table, open_source
 from .spec import LossSpec, parse_spec
 
@@ -102,7 +102,7 @@ def _sink(target: Output | None, option: str) -> RowSink | None:
         return target
     path = os.fspath(target)
     check_output_path(path, option)
-    return FileSink(path)
+    return FileSink(path, option)
 
 
 def _columns(pred: str | None, target: str | None, inputs: Mapping[str, str] | None) -> dict[str, str | None]:
@@ -163,7 +163,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
             grad: bool = False, per_row: Output | None = None, grad_out: Output | None = None, hess: bool = False,
             top: int | None = None, batch_rows: int | None = None, block_rows: int | None = None,
             engine: str = "local", scheduler: str | None = None, progress=None, stdin=None,
-            histogram: str | None = None) -> Report:
+            histogram: str | None = None, nan: str = "error", renormalize: bool = False, sep: str | None = None,
+            classes: Iterable[str] | None = None) -> Report:
     """Compute losses on a file, folder, list of files, DataFrame, pyarrow Table or dict of arrays.
 
     The Python form of ``losscli compute``; each keyword is the option of the same name.
@@ -182,6 +183,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
     - ``histogram="overall"`` keeps the distribution of per-row losses in each result's ``hist`` (row
       counts in fixed log-spaced bins, :func:`losscli.engine.state.hist_edges`; ``losscli.plot`` draws
       it), ``"groups"`` also per group of ``group_by``; the default None skips that work.
+    - ``nan`` is "error", "drop" or "propagate" (``--nan``); ``renormalize``, ``sep`` and ``classes``
+      are ``--renormalize``, ``--sep`` and ``--classes``.
 
     Returns a :class:`~losscli.model.Report`: ``report.results`` hold what the JSON output holds,
     ``report.to_frame()`` gives them as a DataFrame, ``report.check("mse>4")`` evaluates gates.
@@ -208,14 +211,18 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
         if grad_out is None:
             raise UsageProblem("hess=True adds Hessian columns to grad_out: give grad_out too.")
         _require_hessians(specs)
-    source = open_source(data, stdin=stdin)
+    _check_nan(nan)
+    source = open_source(data, stdin=stdin, sep=sep)
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
     keep = keep if keep is None or isinstance(keep, str) else list(keep)
-    options = _options(reduction, grad, batch_rows, block_rows, top=top, per_row=_sink(per_row, "--per-row"),
-                       grad_out=_sink(grad_out, "--grad-out"), with_hess=hess, progress=progress, hard=True,
-                       histogram=histogram)
+    check_outputs({"--per-row": per_row, "--grad-out": grad_out}, source.paths)
+    options = _options(reduction, grad, batch_rows, block_rows, top=top, nan=nan, renormalize=renormalize,
+                       per_row=_sink(per_row, "--per-row"), grad_out=_sink(grad_out, "--grad-out"), with_hess=hess,
+                       progress=progress, hard=True, histogram=histogram)
     plan = make_plan(source.schema, source.names, specs, _columns(pred, target, inputs), weight=weight,
-                     group_by=group_by, keep=keep, reduction=options.reduction, query=query)
+                     group_by=group_by, keep=keep, reduction=options.reduction, query=query,
+                     classes=list(classes) if classes is not None else None)
+    plan.warnings[:0] = getattr(source, "warnings", [])
     if engine == "dask":
         from .engine.hard import hard_spec
 
@@ -239,7 +246,8 @@ def compute(data: Data, losses: Losses, *, pred: str | None = None, target: str 
 def diff(baseline: Data, candidate: Data, losses: Losses, *, pred: str | None = None, target: str | None = None,
          weight: str | None = None, inputs: Mapping[str, str] | None = None, reduction: str = "mean",
          on: str | None = None, resamples: int = 1000, seed: int = 0, batch_rows: int | None = None,
-         stdin=None) -> DiffReport:
+         stdin=None, renormalize: bool = False, sep: str | None = None,
+         classes: Iterable[str] | None = None) -> DiffReport:
     """Compare a candidate's predictions with a baseline's on the same rows, with paired-bootstrap intervals.
 
     The Python form of ``losscli diff`` (``resamples`` is ``--bootstrap``). Returns a
@@ -262,10 +270,20 @@ def diff(baseline: Data, candidate: Data, losses: Losses, *, pred: str | None = 
     over_queries = [s.label for s in specs if s.loss.per == "query"]
     if over_queries:
         raise UsageProblem(f"diff pairs rows, not queries: compare {', '.join(over_queries)} with two compute runs.")
-    options = _options(reduction, False, batch_rows, None)
-    return run_diff(open_source(baseline, stdin=stdin), open_source(candidate, stdin=stdin), specs,
-                    columns=_columns(pred, target, inputs), weight=weight, reduction=options.reduction,
-                    resamples=resamples, seed=seed, on=on, options=options)
+    options = _options(reduction, False, batch_rows, None, renormalize=renormalize)
+    sources = [open_source(baseline, stdin=stdin, sep=sep), open_source(candidate, stdin=stdin, sep=sep)]
+    report = run_diff(*sources, specs, columns=_columns(pred, target, inputs), weight=weight,
+                      reduction=options.reduction, resamples=resamples, seed=seed, on=on,
+                      classes=list(classes) if classes is not None else None, options=options)
+    report.warnings[:0] = [w for source in sources for w in getattr(source, "warnings", [])]
+    return report
+
+
+def _check_nan(nan: str) -> None:
+    from .validate import NAN_MODES
+
+    if nan not in NAN_MODES:
+        raise UsageProblem(f"nan={nan!r}: give one of {', '.join(NAN_MODES)}.")
 
 
 def grad(data: Data, losses: Losses, *, pred: str | None = None, target: str | None = None,

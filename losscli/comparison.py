@@ -161,7 +161,8 @@ def _resampled_values(lp, state, draws, reduction: str) -> np.ndarray:
 
 
 def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=None, reduction="mean",
-         resamples: int = 1000, seed: int = 0, on: str | None = None, options: Options | None = None) -> DiffReport:
+         resamples: int = 1000, seed: int = 0, on: str | None = None, options: Options | None = None,
+         classes=None) -> DiffReport:
     options = options or Options()
     options.reduction, options.with_grad = reduction, False
     held = [s.label for s in specs if s.loss.holds_rows]
@@ -171,7 +172,9 @@ def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=Non
         raise UsageProblem(f"diff cannot compare {', '.join(held)}: its bootstrap resamples blocks of sums, and these "
                            "losses need every row at once (a median, a maximum, a sorted set). Compare them with two "
                            "compute runs.")
-    plans = [make_plan(s.schema, s.names, specs, columns, weight=weight, reduction=reduction) for s in (baseline, candidate)]
+    plans = [make_plan(s.schema, s.names, specs, columns, weight=weight, reduction=reduction, classes=classes)
+             for s in (baseline, candidate)]
+    _check_same_roles(plans)
     targets = list(dict.fromkeys(c for lp in plans[0].losses for role, cols in lp.columns.items()
                                  if role != lp.first for c in cols))
     if on is None and None not in (baseline.total_rows, candidate.total_rows) and baseline.total_rows != candidate.total_rows:
@@ -212,6 +215,17 @@ def diff(baseline: Source, candidate: Source, specs, *, columns=None, weight=Non
                                   columns=report_b.results[i].columns))
     return DiffReport(sources=baseline.names + candidate.names, rows=acc_b.rows, results=results,
                       warnings=list(dict.fromkeys(report_b.warnings + report_c.warnings)), bootstrap=resamples, seed=seed)
+
+
+def _check_same_roles(plans: list[Plan]) -> None:
+    """Refuse a baseline and a candidate whose predictions differ in shape (3 classes against 4)."""
+    for base, cand in zip(plans[0].losses, plans[1].losses):
+        for role, cols in base.columns.items():
+            if len(cols) != len(cand.columns[role]):
+                raise InputDataError(
+                    f"Loss {base.label!r}: the baseline's {role} columns ({', '.join(cols)}) and the candidate's "
+                    f"({', '.join(cand.columns[role])}) differ in number; a diff compares predictions of the same "
+                    "shape (the same classes). Name matching columns with --pred.")
 
 
 def _overall_only(acc: Accumulator) -> Accumulator:

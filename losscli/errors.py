@@ -1,8 +1,9 @@
 """The errors losscli reports, each carrying the exit code the CLI promises.
 
-Exit codes: 0 success, 1 a gate failed, 2 usage error, 3 bad input data.
-Library code raises these; the CLI prints their message on stderr and exits
-with their code, so no traceback reaches a user.
+Exit codes: 0 success, 1 a gate failed, 2 usage error (an output that cannot be
+written included), 3 bad input data; 130 and 143 when Ctrl-C or a kill (SIGTERM)
+stopped the run. Library code raises these; the CLI prints their message on stderr
+and exits with their code, so no traceback reaches a user.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C
 
 
 class UsageProblem(click.UsageError):
@@ -28,6 +30,26 @@ class InputDataError(click.ClickException):
 
     def format_message(self) -> str:
         return self.message
+
+
+class OutputProblem(click.ClickException):
+    """Results cannot be written where they were asked for: standard output closed or full (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class IncompleteInstall(ImportError):
+    """A module losscli needs is missing or fails to import (a damaged installation): losscli refuses to
+    start rather than run without, say, a whole family of losses (exit 4)."""
+
+
+class Terminated(BaseException):
+    """A signal asked the run to stop (SIGTERM, SIGHUP): raised in the main thread so that every
+    ``finally`` and clean-up runs, like KeyboardInterrupt for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def describe_rows(rows, limit: int = 5) -> str:

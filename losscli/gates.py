@@ -97,6 +97,9 @@ def parse_gate(expr: str, labels: list[str], group_by: list[str] | None) -> Gate
     except ValueError:
         raise UsageProblem(f"--fail-if {expr!r}: {match['bound']!r} is not a number. "
                            "Write the bound as a plain number, for example --fail-if 'mae>0.5'.") from None
+    if bound != bound:
+        raise UsageProblem(f"--fail-if {expr!r}: the bound is NaN, which no value ever crosses, so the gate would "
+                           "always pass. Give a number (a templated threshold may have come out empty or NaN).")
     if label not in labels:
         raise UsageProblem(f"--fail-if {expr!r} names {label!r}, which is not a computed loss. "
                            f"Gates use the --loss labels exactly as typed: {', '.join(labels)}.")

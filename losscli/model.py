@@ -35,14 +35,18 @@ class Result:
     # Row counts of the per-row losses in the engine's fixed log-spaced bins (engine.state.hist_edges);
     # None for set-level losses, for a group without its own histogram, or when switched off.
     hist: Any = field(default=None, repr=False, compare=False)
+    dropped: int | None = None  # rows --nan drop left out (None without --nan drop)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "label": self.label, "loss": self.loss, "params": {k: plain_param(v) for k, v in self.params.items()},
             "reduction": self.reduction, "value": json_number(self.value), "n": self.n,
             "grad": None if self.grad is None else {k: json_number(v) for k, v in self.grad.items()},
             "group": self.group, "columns": self.columns, "signature": self.signature,
         }
+        if self.dropped is not None:
+            document["dropped"] = self.dropped
+        return document
 
 
 @dataclass

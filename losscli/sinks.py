@@ -1,13 +1,18 @@
 """Per-row outputs, fed a batch at a time: --per-row, --grad-out (to a file or to memory) and --top K.
 
 A file is written to a temporary file beside its target with pyarrow's streaming CSV or Parquet
-writer and renamed into place when the run succeeds, so a failure never leaves half a file. Row
-numbers count data rows from 1 across all inputs, as error messages do.
+writer and renamed into place when the run succeeds, so a failure, Ctrl-C or a kill never leaves
+half a file; the file gets the permissions the umask gives a new file (or those of the file it
+replaces). Before any work, an output is refused if it is one of the inputs, the other output, a
+folder, or in a folder that cannot be written. Row numbers count data rows from 1 across all
+inputs, as error messages do.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -15,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import InputDataError, UsageProblem
+from .sources import track_temporary, untrack_temporary
 
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -24,9 +30,53 @@ def check_output_path(path: str, option: str) -> None:
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise UsageProblem(f"{option} {path!r}: the file must end in .csv or .parquet.")
+    if os.path.isdir(path):
+        raise UsageProblem(f"{option} {path!r} is a folder; name a file in it, for example {os.path.join(path, 'rows.csv')}.")
     folder = Path(path).parent
     if not folder.is_dir():
         raise UsageProblem(f"{option} {path!r}: folder {str(folder)!r} does not exist.")
+    try:  # the one sure test: create a file there (access() is wrong for root and on some mounts)
+        fd, probe = tempfile.mkstemp(prefix=f".{Path(path).name}.", dir=folder)
+    except OSError as exc:
+        raise UsageProblem(f"{option} {path!r}: cannot write in folder {str(folder)!r} "
+                           f"({exc.strerror or exc}). Choose a folder you can write to.") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
+    """Refuse (exit 2) an output that is an input (it would be overwritten) or the other output (one would be lost)."""
+    named = {option: os.fspath(path) for option, path in outputs.items() if isinstance(path, (str, os.PathLike))}
+    for option, path in named.items():
+        for source in inputs:
+            if _same_file(path, source):
+                raise UsageProblem(f"{option} {path!r} is an input file: writing it would destroy the data being read. "
+                                   "Name another file.")
+    options = list(named)
+    for i, first in enumerate(options):
+        for second in options[i + 1:]:
+            if _same_file(named[first], named[second]):
+                raise UsageProblem(f"{first} and {second} name the same file ({named[first]!r}): one would overwrite "
+                                   "the other. Name two files.")
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions of the file being replaced, or what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 class RowSink:
@@ -45,15 +95,18 @@ class RowSink:
 class FileSink(RowSink):
     """A CSV or Parquet file, written to a temporary file beside it and renamed into place on close."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, option: str = "output") -> None:
         self.path = Path(path)
+        self.option = option
         self._writer = None
         self._schema = None
         self._temp: str | None = None
 
     def _open(self, schema: pa.Schema) -> None:
         fd, self._temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent or ".")
+        track_temporary(self._temp)
         os.close(fd)
+        os.chmod(self._temp, _new_file_mode(self.path))
         if self.path.suffix.lower() == ".csv":
             import pyarrow.csv as pacsv
 
@@ -66,20 +119,30 @@ class FileSink(RowSink):
 
     def write(self, table: pa.Table) -> None:
         try:
+            table = _writable(table, self.path.suffix.lower() == ".csv")
             if self._writer is None:
                 self._open(table.schema)
-            elif table.schema != self._schema:
+            if table.schema != self._schema:
                 table = table.cast(self._schema)
             self._writer.write_table(table)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OSError) as exc:
+        except OSError as exc:
             self.abort()
-            raise InputDataError(f"Could not write {self.path}: {exc}") from None
+            raise UsageProblem(f"{self.option}: could not write {self.path}: {exc.strerror or exc}.") from None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            self.abort()
+            raise InputDataError(f"{self.option}: could not write {self.path}: {exc}. The --keep columns may hold "
+                                 "values of another type in another file.") from None
 
     def close(self) -> None:
         if self._writer is None:
             return
-        self._writer.close()
-        os.replace(self._temp, self.path)
+        try:
+            self._writer.close()
+            os.replace(self._temp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise UsageProblem(f"{self.option}: could not write {self.path}: {exc.strerror or exc}") from None
+        untrack_temporary(self._temp)
         self._writer = self._temp = None
 
     def abort(self) -> None:
@@ -89,8 +152,27 @@ class FileSink(RowSink):
             except Exception:  # the file is being thrown away; its writer's complaint does not matter
                 pass
         if self._temp:
-            Path(self._temp).unlink(missing_ok=True)
+            untrack_temporary(self._temp, remove=True)
         self._writer = self._temp = None
+
+
+def _writable(table: pa.Table, csv: bool) -> pa.Table:
+    """For CSV, key columns it cannot hold (vectors, structs, bytes that are not UTF-8) as their text, as the
+    JSON output shows them; the row and loss columns are untouched."""
+    if not csv:
+        return table
+    from .render.text import plain
+
+    columns, changed = [], False
+    for field, column in zip(table.schema, table.columns):
+        kind = field.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) \
+                or pa.types.is_fixed_size_binary(kind):
+            text = (lambda v: json.dumps(plain(v))) if pa.types.is_nested(kind) else plain
+            column = pa.array([None if v is None else text(v) for v in column.to_pylist()], type=pa.string())
+            changed = True
+        columns.append(column)
+    return pa.table(columns, names=table.schema.names) if changed else table
 
 
 class MemorySink(RowSink):
@@ -107,7 +189,8 @@ class MemorySink(RowSink):
 
 
 class TopK:
-    """The k rows with the largest per-row loss seen so far; ties keep file order. NaN rows (ignored) never count."""
+    """The k rows with the largest per-row loss seen so far (an infinite loss first of all); ties keep file order.
+    NaN rows (ignored, or left out by --nan propagate) never count."""
 
     def __init__(self, k: int) -> None:
         self.k = k
@@ -115,8 +198,8 @@ class TopK:
         self.rows = np.empty(0, dtype=np.int64)
         self.records: list[dict] = []
 
-    def offer(self, values: np.ndarray, first_row: int, keep: pa.Table | None) -> None:
-        """Per-row values of a batch whose first row is ``first_row`` (0-based across inputs)."""
+    def offer(self, values: np.ndarray, rows: np.ndarray, keep: pa.Table | None) -> None:
+        """Per-row values of a batch and each row's 0-based number across inputs."""
         usable = np.flatnonzero(~np.isnan(values))
         if usable.size > self.k:
             # the k largest, plus any row tied with the k-th (file order then decides among them)
@@ -125,16 +208,18 @@ class TopK:
         if not usable.size:
             return
         candidates = np.concatenate([self.values, values[usable]])
-        rows = np.concatenate([self.rows, first_row + usable])
-        order = np.lexsort((rows, -candidates))[: self.k]
+        numbers = np.concatenate([self.rows, rows[usable]])
+        order = np.lexsort((numbers, -candidates))[: self.k]
         new = [int(i) - self.values.size for i in order if i >= self.values.size]
         taken = {}
         if keep is not None and new:
             taken = dict(zip(new, keep.take(pa.array(usable[new])).to_pylist()))
         records = [self.records[i] if i < self.values.size else taken.get(int(i) - self.values.size, {})
                    for i in order]
-        self.values, self.rows, self.records = candidates[order], rows[order], records
+        self.values, self.rows, self.records = candidates[order], numbers[order], records
 
-    def rows_out(self) -> list[dict]:
-        return [{"row": int(r) + 1, **record, "loss": float(v)}
+    def rows_out(self, names: dict[str, str] | None = None) -> list[dict]:
+        """The rows, worst first: row number, --keep columns (under the names plan.keep_as gives them), loss."""
+        names = names or {}
+        return [{"row": int(r) + 1, **{names.get(k, k): v for k, v in record.items()}, "loss": float(v)}
                 for v, r, record in zip(self.values, self.rows, self.records)]

@@ -6,34 +6,72 @@ pyarrow Table, a dict of NumPy arrays). A small input is one batch. pyarrow does
 streaming CSV reader is multi-threaded C++, and its Parquet reader reads only the projected
 columns, one row group at a time.
 
+A file is told by its first bytes, not only by its name: Parquet's ``PAR1``, the gzip, bzip2 and
+zstd signatures (``.csv.gz`` and friends are decompressed as they are read) and a UTF-16 byte
+order mark (the text is read as UTF-8 after transcoding). CSV columns are read as text, cell for
+cell as the file holds them; ``validate`` turns the cells of numeric columns into numbers, so a
+bad cell is named with its row wherever it is and keys such as ``02134`` keep their zeros.
+
 A batch remembers its file and where in that file it starts, so an error can name the file's own
 row numbers (1-based data rows, the header excluded).
 """
 
 from __future__ import annotations
 
+import atexit
+import codecs
 import glob
 import io
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
 
-from .errors import InputDataError, describe_rows
+from .errors import InputDataError, UsageProblem, describe_rows
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
 STDIN = "-"
 PARQUET_MAGIC = b"PAR1"
-# A CSV file is sampled this far to infer its column types and the bytes a row takes.
+# A CSV file is sampled this far to find its columns and the bytes a row takes; a longer header
+# line (hundreds of thousands of columns) makes the sample grow up to MAX_HEADER_BYTES.
 SAMPLE_BYTES = 1 << 20
-# pyarrow's CSV block size is an int32 count of bytes; stay well inside it.
+MAX_HEADER_BYTES = 1 << 28
+# pyarrow's CSV block size is an int32 count of bytes: stay well inside it. A block must hold the
+# longest row, so a file whose rows outgrow a block is read again with larger ones.
+MIN_BLOCK_BYTES = 1 << 20
 MAX_BLOCK_BYTES = 1 << 30
+# Headers longer than this many bytes are parsed in Python first; files of more than INFERRED_COLUMNS
+# columns get types inferred for the first ones only.
+WIDE_HEADER_BYTES = 1 << 16
+INFERRED_COLUMNS = 20_000
+SEPARATORS = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
+
+# Temporary files of a run (spooled standard input, outputs being written): removed at exit if the
+# run did not get to remove or rename them, whatever ended it.
+_TEMPORARY: set[str] = set()
+
+
+def track_temporary(path: str) -> None:
+    _TEMPORARY.add(path)
+
+
+def untrack_temporary(path: str, remove: bool = False) -> None:
+    _TEMPORARY.discard(path)
+    if remove:
+        Path(path).unlink(missing_ok=True)
+
+
+@atexit.register
+def remove_temporary_files() -> None:
+    for path in list(_TEMPORARY):
+        untrack_temporary(path, remove=True)
 
 
 @dataclass
@@ -44,14 +82,32 @@ class Batch:
     source: str  # the file's name for messages ("<stdin>", "<memory>")
     offset: int  # 0-based index, within its file, of this batch's first row
     first: int  # 0-based index, across all inputs, of this batch's first row
+    cells: bool = False  # its text columns are a text file's cells, to be read as numbers where numbers are wanted
+    kept: np.ndarray | None = None  # after rows were left out (--nan drop): each row's position in the batch as read
+    numbers: dict = field(default_factory=dict, repr=False)  # columns already read as float64, by name
 
     @property
     def rows(self) -> int:
         return self.data.num_rows
 
+    def positions(self, rows=None) -> np.ndarray:
+        """0-based positions, in the batch as read, of these rows of the batch (all when None)."""
+        rows = np.arange(self.rows) if rows is None else np.asarray(rows, dtype=np.int64).ravel()
+        return rows if self.kept is None else self.kept[rows]
+
+    def row_ids(self, rows=None) -> np.ndarray:
+        """0-based row numbers across all inputs, as --per-row and --top count them."""
+        return self.first + self.positions(rows)
+
     def locate(self, rows) -> str:
         """'preds.csv rows 3, 9' for 0-based rows of this batch."""
-        return f"{self.source} {describe_rows(self.offset + np.asarray(rows).ravel())}"
+        return f"{self.source} {describe_rows(self.offset + self.positions(rows))}"
+
+    def subset(self, keep: np.ndarray) -> "Batch":
+        """The rows where ``keep`` is true; row numbers in messages and outputs stay those of the file."""
+        index = np.flatnonzero(keep)
+        return replace(self, data=self.data.filter(pa.array(keep)), kept=self.positions(index),
+                       numbers={k: v[keep] for k, v in self.numbers.items()})
 
 
 class Source:
@@ -59,15 +115,21 @@ class Source:
 
     names: list[str]
     schema: pa.Schema
+    warnings: list[str]
 
     def batches(self, columns: list[str], batch_rows: int, text: frozenset[str] = frozenset()) -> Iterator[Batch]:
-        """Batches of about ``batch_rows`` rows holding ``columns``; ``text`` columns are read as text where the
-        format does not declare types (CSV), so keys such as 02134 keep their leading zeros."""
+        """Batches of about ``batch_rows`` rows holding ``columns``. CSV columns are all read as text (cells);
+        ``text`` names the key columns, kept for sources that would otherwise guess their types."""
         raise NotImplementedError
 
     def rewindable(self) -> "Source":
         """A source that can be read again (a second pass); standard input is spooled to a file for it."""
         return self
+
+    @property
+    def paths(self) -> list[str]:
+        """The files read, resolved (symlinks followed): outputs must never be one of them."""
+        return []
 
     @property
     def total_rows(self) -> int | None:
@@ -95,7 +157,7 @@ class Part:
     kind: str  # "parquet", "csv" or "table"
     name: str
     path: str | None = None
-    delimiter: str = ","
+    fmt: "TextFormat | None" = None
     row_groups: list[int] | None = None
     offset: int = 0
     table: pa.Table | None = None
@@ -104,11 +166,15 @@ class Part:
         if self.kind == "parquet":
             return ParquetSource(self.path, self.name, row_groups=self.row_groups, offset=self.offset)
         if self.kind == "csv":
-            return CsvSource(self.path, self.delimiter, self.name)
+            return CsvSource(self.path, self.fmt, self.name)
         return ArrowSource(self.table, self.name, offset=self.offset)
 
 
-# ----------------------------------------------------------------------------- files
+def _resolved(path: str) -> str:
+    return os.path.realpath(path)
+
+
+# ----------------------------------------------------------------------------- Parquet
 
 
 class ParquetSource(Source):
@@ -119,11 +185,23 @@ class ParquetSource(Source):
         import pyarrow.parquet as pq
 
         self.path, self.names, self.row_groups, self.offset = path, [name or path], row_groups, offset
+        self.warnings: list[str] = []
         try:
-            self._metadata = pq.ParquetFile(path).metadata
-            self.schema = pq.ParquetFile(path).schema_arrow
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputDataError(f"{self.names[0]} could not be read as Parquet: {exc}. Check that the file is complete.") from None
+            parquet = pq.ParquetFile(path)
+            self._metadata = parquet.metadata
+            self.schema = parquet.schema_arrow
+        except MemoryError:
+            raise
+        except Exception as exc:  # pyarrow's many complaints about a damaged file: all one answer for the user
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> InputDataError:
+        return InputDataError(f"{self.names[0]} could not be read as Parquet ({_reason(exc)}). The file is "
+                              "truncated or damaged: write it again, and check that the program writing it finished.")
+
+    @property
+    def paths(self) -> list[str]:
+        return [] if self.names[0] == StdinSource.NAME else [_resolved(self.path)]
 
     @property
     def total_rows(self) -> int:
@@ -156,92 +234,62 @@ class ParquetSource(Source):
                 if record.num_rows:
                     yield Batch(record, name, offset, offset)
                     offset += record.num_rows
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputDataError(f"{name} could not be read as Parquet: {exc}. Check that the file is complete.") from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # see __init__
+            raise self._damaged(exc) from None
         if offset == self.offset and self.row_groups is None:
             raise InputDataError(f"{name} has no rows.")
 
 
-def _inferred_schema(sample: bytes, delimiter: str, name: str) -> pa.Schema:
-    """Column names and types from the first rows; a sample cut mid-row loses its last line."""
-    import pyarrow.csv as pacsv
-
-    cut = sample.rfind(b"\n")
-    head = sample if cut < 0 or len(sample) < SAMPLE_BYTES else sample[: cut + 1]
-    try:
-        return pacsv.read_csv(io.BytesIO(head), parse_options=pacsv.ParseOptions(delimiter=delimiter)).schema
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        kind = "TSV" if delimiter == "\t" else "CSV"
-        raise InputDataError(f"{name} could not be read as {kind}: {exc}. "
-                             "Check that it is a delimited text file with a header row.") from None
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    return text.splitlines()[0][:300]
 
 
-def _csv_types(schema: pa.Schema, columns, text) -> dict[str, pa.DataType]:
-    """Declared types for the columns read: text columns as strings, every other one as float64 unless it is
-    boolean or text in the sample (a later block may hold 1.5 where the sample had only integers)."""
-    types = {}
-    for name in columns:
-        kind = schema.field(name).type
-        if name in text:
-            types[name] = pa.string()
-        elif not (pa.types.is_boolean(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-            types[name] = pa.float64()
-    return types
+# ----------------------------------------------------------------------------- text files
 
 
-class CsvSource(Source):
-    """A CSV or TSV file, or a CSV stream (standard input), read block by block."""
+@dataclass(frozen=True)
+class TextFormat:
+    """How the bytes of a delimited text file are to be read."""
 
-    def __init__(self, path: str, delimiter: str, name: str | None = None, stream=None, sample: bytes | None = None):
-        self.path, self.delimiter, self.names, self._stream = path, delimiter, [name or path], stream
-        if sample is None:
-            with open(path, "rb") as handle:
-                sample = handle.read(SAMPLE_BYTES)
-        self._sample = sample
-        if not sample.strip():
-            raise InputDataError(f"{self.names[0]} is empty: it needs a header row and data rows.")
-        self.schema = _inferred_schema(sample, delimiter, self.names[0])
-        lines = max(1, sample.count(b"\n") - 1)
-        self._row_bytes = max(8, len(sample) // lines)
+    delimiter: str = ","
+    compression: str | None = None  # "gzip", "bz2" or "zstd"
+    encoding: str | None = None  # None for UTF-8 (with or without a byte order mark), else a UTF-16 codec
 
     @property
-    def total_bytes(self) -> int | None:
-        return os.path.getsize(self.path) if self._stream is None and os.path.isfile(self.path) else None
+    def kind(self) -> str:
+        return "TSV" if self.delimiter == "\t" else "CSV"
 
-    @property
-    def estimated_rows(self) -> int | None:
-        size = self.total_bytes
-        return None if size is None else max(1, size // self._row_bytes)
 
-    def partitions(self) -> list[Part]:
-        return [Part("csv", self.names[0], self.path, delimiter=self.delimiter)]
+def compression_of(head: bytes) -> str | None:
+    """The compression a stream's first bytes announce, if any."""
+    if head[:3] == b"\x1f\x8b\x08":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    # "BZh", the level, then the first block's or the end-of-stream magic: a CSV starting with BZh is not enough
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
+    return None
 
-    def batches(self, columns, batch_rows, text=frozenset()):
-        import pyarrow.csv as pacsv
 
-        name = self.names[0]
-        block = int(min(MAX_BLOCK_BYTES, max(1 << 16, batch_rows * self._row_bytes)))
-        options = dict(
-            read_options=pacsv.ReadOptions(block_size=block),
-            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
-            convert_options=pacsv.ConvertOptions(include_columns=list(columns),
-                                                 column_types=_csv_types(self.schema, columns, text)),
-        )
-        source = self.path if self._stream is None else self._stream
-        if self._stream is not None:
-            self._stream = None  # a stream is read once; a second pass uses the spooled file
-        offset = 0
-        try:
-            for record in pacsv.open_csv(source, **options):
-                if record.num_rows:
-                    yield Batch(record, name, offset, offset)
-                    offset += record.num_rows
-        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-            kind = "TSV" if self.delimiter == "\t" else "CSV"
-            raise InputDataError(f"{name} could not be read as {kind} after data row {offset}: {exc}. "
-                                 "Check that the file is complete and well formed.") from None
-        if offset == 0:
-            raise InputDataError(f"{name} has a header but no data rows.")
+def encoding_of(head: bytes, name: str) -> str | None:
+    """None for UTF-8 text; the codec of UTF-16 text (told by its byte order mark or its NUL bytes); binary data refused."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    window = head[:4096]
+    if b"\x00" not in window:
+        return None
+    even, odd = window[0::2], window[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    where = "Standard input" if name == StdinSource.NAME else name
+    raise InputDataError(f"{where} holds binary data, not CSV text (a NUL byte at byte {window.index(0) + 1}). "
+                         "Give a CSV, TSV or Parquet file (gzip, bzip2 or zstd compressed CSV is read too).")
 
 
 class _Joined(io.RawIOBase):
@@ -258,6 +306,8 @@ class _Joined(io.RawIOBase):
             n = min(len(buffer), len(self._head))
             buffer[:n], self._head = self._head[:n], self._head[n:]
             return n
+        if self._rest is None:
+            return 0
         data = self._rest.read(len(buffer))
         if isinstance(data, str):
             data = data.encode()
@@ -265,44 +315,350 @@ class _Joined(io.RawIOBase):
         return len(data)
 
 
+class _Transcoded(io.RawIOBase):
+    """The UTF-8 bytes of a stream of text in another encoding (UTF-16 from Excel and PowerShell)."""
+
+    def __init__(self, raw, encoding: str) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending and not self._done:
+            chunk = self._raw.read(1 << 16)
+            self._done = not chunk
+            self._pending = self._decoder.decode(chunk, final=self._done).encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n], self._pending = self._pending[:n], self._pending[n:]
+        return n
+
+
+def _text_stream(raw, fmt: TextFormat):
+    """A stream of UTF-8 text from the raw bytes of a file in ``fmt``."""
+    stream = raw
+    if fmt.compression:
+        stream = pa.CompressedInputStream(raw if isinstance(raw, pa.NativeFile) else pa.PythonFile(raw, mode="r"),
+                                          fmt.compression)
+    if fmt.encoding:
+        stream = _Transcoded(stream, fmt.encoding)
+    return stream
+
+
+def _read_head(stream, name: str) -> tuple[bytes, bool]:
+    """The first SAMPLE_BYTES of a text stream, grown until they hold the whole header line, and whether
+    they are the whole stream."""
+    head = b""
+    while len(head) < SAMPLE_BYTES or b"\n" not in head:
+        if len(head) >= MAX_HEADER_BYTES:
+            raise InputDataError(f"{name}: no line break in the first {MAX_HEADER_BYTES >> 20} MiB. "
+                                 "A CSV file needs one header line and one line per row.")
+        more = stream.read(max(SAMPLE_BYTES - len(head), len(head)))
+        if not more:
+            return head, True
+        head += more.encode() if isinstance(more, str) else bytes(more)
+    return head, False
+
+
+class CsvSource(Source):
+    """A CSV or TSV file (compressed or not, UTF-8 or UTF-16), or a CSV stream (standard input), read block by block."""
+
+    def __init__(self, path: str, fmt: TextFormat | str = ",", name: str | None = None, stream=None,
+                 sample: tuple[bytes, bool] | None = None):
+        self.fmt = TextFormat(fmt) if isinstance(fmt, str) else fmt
+        self.path, self.names, self._stream, self.warnings = path, [name or path], stream, []
+        if not self._reopenable and stream is None:
+            raise ValueError("a CsvSource of standard input needs its stream")
+        if sample is None:
+            stream_for_sample = self._open_stream()
+            try:
+                sample = _read_head(stream_for_sample, self.names[0])
+            except (OSError, EOFError, pa.ArrowException, UnicodeDecodeError) as exc:
+                raise self._unreadable(exc) from None
+            finally:
+                stream_for_sample.close()
+        sample, self._complete = sample
+        self._sample = sample
+        if not sample.strip():
+            raise InputDataError(f"{self.names[0]} is empty: it needs a header row and data rows.")
+        self._header_bytes = sample.find(b"\n") + 1 or len(sample)
+        self._quoted = b'"' in sample
+        self.schema = self._inferred_schema()
+        try:
+            self.schema.names  # pyarrow keeps names that are not UTF-8; Python cannot even make them strings
+        except UnicodeDecodeError:
+            raise self._header_error() from None
+        lines = max(1, sample.count(b"\n") - 1)
+        self._row_bytes = max(8, (len(sample) - self._header_bytes) // lines)
+
+    # -- opening
+
+    def _open_stream(self):
+        """A fresh stream of the file's UTF-8 text."""
+        raw = pa.input_stream(self.path, compression=None) if self.fmt.compression else open(self.path, "rb")
+        return _text_stream(raw, self.fmt)
+
+    def _reader_input(self):
+        """What open_csv reads: the path itself for plain UTF-8 files (pyarrow's fastest way), else a stream;
+        None once a one-time stream (standard input) has been read."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            return stream
+        if not self._reopenable:
+            return None
+        if self.fmt.compression or self.fmt.encoding:
+            return self._open_stream()
+        return self.path
+
+    @property
+    def _reopenable(self) -> bool:
+        """A file can be read again; a stream (standard input before it is spooled) cannot."""
+        return self.path != StdinSource.NAME
+
+    @property
+    def paths(self) -> list[str]:
+        return [_resolved(self.path)] if self.names[0] != StdinSource.NAME else []
+
+    def _unreadable(self, exc: Exception) -> InputDataError:
+        fix = " (it does not decompress: is it truncated?)" if self.fmt.compression else ""
+        return InputDataError(f"{self.names[0]} could not be read{fix}: {_reason(exc)}.")
+
+    # -- the columns
+
+    def _options(self, columns=None, types=None, block: int | None = None, safe: bool = False):
+        import pyarrow.csv as pacsv
+
+        return dict(
+            read_options=pacsv.ReadOptions(block_size=int(block or max(MIN_BLOCK_BYTES, 2 * len(self._sample))),
+                                           use_threads=not safe),
+            parse_options=pacsv.ParseOptions(delimiter=self.fmt.delimiter, newlines_in_values=self._quoted or safe),
+            convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types)
+            if columns is not None else pacsv.ConvertOptions(),
+        )
+
+    def _inferred_schema(self) -> pa.Schema:
+        """Column names (and the types the first rows suggest) from the sample; a sample cut mid-row loses its last line."""
+        import pyarrow.csv as pacsv
+
+        sample = self._sample
+        cut = sample.rfind(b"\n")
+        head = sample if cut < 0 or self._complete else sample[: cut + 1]
+        try:
+            names = self._header_names() if self._header_bytes > WIDE_HEADER_BYTES else None
+            if names is None or len(names) <= INFERRED_COLUMNS:
+                return pacsv.read_csv(io.BytesIO(head), **self._options()).schema
+            # pyarrow's inference costs ~40 us a column: a 300,000-column file would take 12 s to open.
+            # Only the first columns get inferred types; the others are null ("not inferred"), read as text.
+            first = list(dict.fromkeys(names[:INFERRED_COLUMNS]))
+            options = self._options()
+            options["convert_options"] = pacsv.ConvertOptions(include_columns=first)
+            inferred = pacsv.read_csv(io.BytesIO(head), **options).schema
+            types = {n: inferred.field(n).type for n in first}
+            return pa.schema([pa.field(n, types.get(n, pa.null())) for n in names])
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise self._parse_error(exc, 0, sample=head) from None
+
+    def _header_error(self) -> InputDataError:
+        return InputDataError(f"{self.names[0]}: the header line is not UTF-8 text. Save the file as UTF-8 (for "
+                              "example: iconv -f latin1 -t utf-8 old.csv > new.csv), or check that it is a CSV file.")
+
+    def _header_names(self) -> list[str]:
+        """The column names of the header line, parsed as pyarrow does (quotes, doubled quotes, a UTF-8 BOM)."""
+        import csv
+
+        text = self._sample.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.fmt.delimiter, quotechar='"',
+                            doublequote=True, strict=False)
+        return next(reader, [])
+
+    def _cell_type(self, name: str) -> pa.DataType:
+        """Text, or bytes where the first rows hold text that is not UTF-8 (a Latin-1 key column)."""
+        kind = self.schema.field(name).type
+        return pa.binary() if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) else pa.string()
+
+    # -- the rows
+
+    @property
+    def total_bytes(self) -> int | None:
+        if self.path == StdinSource.NAME or self.fmt.compression or self.fmt.encoding or not os.path.isfile(self.path):
+            return None
+        return os.path.getsize(self.path)
+
+    @property
+    def estimated_rows(self) -> int | None:
+        size = self.total_bytes
+        return None if size is None else max(1, size // self._row_bytes)
+
+    def partitions(self) -> list[Part]:
+        return [Part("csv", self.names[0], self.path, fmt=self.fmt)]
+
+    def batches(self, columns, batch_rows, text=frozenset()):
+        import pyarrow.csv as pacsv
+
+        name = self.names[0]
+        block = int(min(MAX_BLOCK_BYTES, max(MIN_BLOCK_BYTES, 4 * self._header_bytes, batch_rows * self._row_bytes)))
+        types = {c: self._cell_type(c) for c in columns}
+        offset, safe = 0, False
+        while True:
+            source = self._reader_input()
+            skip = offset  # rows already given by an earlier attempt
+            try:
+                for record in pacsv.open_csv(source, **self._options(list(columns), types, block, safe)):
+                    if skip:
+                        if record.num_rows <= skip:
+                            skip -= record.num_rows
+                            continue
+                        record, skip = record.slice(skip), 0
+                    if record.num_rows:
+                        yield Batch(record, name, offset, offset, cells=True)
+                        offset += record.num_rows
+                break
+            except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+                # Read again, allowing line breaks inside quotes, with blocks large enough for long rows
+                # (growing until one holds the longest); only when that fails too is the file at fault.
+                too_long = "straddl" in str(exc) and block < MAX_BLOCK_BYTES
+                if not self._reopenable or (safe and not too_long):
+                    raise self._parse_error(exc, offset, block) from None
+                safe, block = True, min(MAX_BLOCK_BYTES, block * 16)
+        if offset == 0:
+            raise InputDataError(f"{name} has a header but no data rows.")
+
+    def _parse_error(self, exc: Exception, offset: int, block: int | None = None,
+                     sample: bytes | None = None) -> InputDataError:
+        """What went wrong, in the user's terms; ``sample`` is given when the error came from reading it."""
+        import re
+
+        name, kind, message = self.names[0], self.fmt.kind, str(exc)
+        ragged = re.search(r"Expected (\d+) columns, got (\d+): (.*)", message, re.S)
+        if ragged:
+            expected, actual, line = int(ragged.group(1)), int(ragged.group(2)), ragged.group(3)
+            where = f"a row after data row {offset}"
+            found = self._ragged_row(expected, sample)
+            if found is not None:
+                number, actual, line = found
+                where = f"row {number}"
+            line = line if len(line) <= 80 else line[:77] + "..."
+            hint = self._separator_hint(line)
+            return InputDataError(
+                f"{name} {where} has {actual} fields, but the header has {expected}: {line!r}. "
+                f"Fix or remove that row{hint or ' (a value holding the separator must be in double quotes)'}.")
+        text = message
+        if "straddling" in text or "straddles" in text:
+            mib = (block or MAX_BLOCK_BYTES) >> 20
+            fix = ("raise --batch-rows, or save standard input to a file and read that" if not self._reopenable
+                   else "check that it is a CSV file with one row per line")
+            return InputDataError(f"{name} has a row longer than {mib} MiB after data row {offset}: {fix}.")
+        if "UTF8" in text or isinstance(exc, UnicodeDecodeError):
+            column = self._column_of(text)
+            return InputDataError(
+                f"{name}{column} holds text that is not UTF-8 (after data row {offset}). Save the file as UTF-8, "
+                "for example: iconv -f latin1 -t utf-8 old.csv > new.csv.")
+        if self.fmt.compression and isinstance(exc, (OSError, EOFError)):
+            return self._unreadable(exc)
+        return InputDataError(f"{name} could not be read as {kind} after data row {offset}: {_reason(exc)}. "
+                              "Check that the file is complete and well formed.")
+
+    def _ragged_row(self, expected: int, sample: bytes | None) -> tuple[int, int, str] | None:
+        """The first data row without ``expected`` fields: its number, its field count and its text.
+
+        pyarrow's multi-threaded reader does not number rows, so the file (or the sample) is read again
+        with Python's csv module, which splits records as pyarrow does; only on this error path.
+        """
+        import csv
+
+        if sample is not None:
+            stream = io.BytesIO(sample)
+        elif self._reopenable:
+            opened = self._open_stream()
+            stream = opened if isinstance(opened, io.BufferedIOBase) else io.BufferedReader(_Joined(b"", opened))
+        else:
+            return None
+        with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text:
+            reader = csv.reader(text, delimiter=self.fmt.delimiter, quotechar='"', doublequote=True, strict=False)
+            next(reader, None)
+            number = 0
+            for record in reader:
+                if not record:  # pyarrow skips empty lines
+                    continue
+                number += 1
+                if len(record) != expected:
+                    return number, len(record), self.fmt.delimiter.join(record)
+        return None
+
+    def _column_of(self, message: str) -> str:
+        import re
+
+        match = re.search(r"column #(\d+)", message)
+        if match and int(match.group(1)) < len(self.schema.names):
+            return f" column {self.schema.names[int(match.group(1))]!r}"
+        return ""
+
+    def _separator_hint(self, line: str) -> str:
+        if self.fmt.delimiter != ",":
+            return ""
+        for sep, word in SEPARATORS.items():
+            if sep != "," and sep in line:
+                return f" (if the file is {word}-separated, pass --sep '{sep}')"
+        return ""
+
+
+# ----------------------------------------------------------------------------- standard input
+
+
 class StdinSource(Source):
     """Standard input: CSV or TSV streamed as it arrives; Parquet, which needs seeks, spooled to a temporary file.
 
-    The format is told by the first bytes (Parquet's PAR1 magic; a tab and no comma on the header line is TSV).
+    The format is told by the first bytes (Parquet's PAR1 magic, the compression signatures, a UTF-16 byte
+    order mark; a tab and no comma on the header line is TSV).
     """
 
     NAME = "<stdin>"
 
-    def __init__(self, stream) -> None:
-        self._stream, self._spooled, self.names = stream, None, [self.NAME]
+    def __init__(self, stream, sep: str | None = None) -> None:
+        self._stream, self._spooled, self.names, self.warnings = stream, None, [self.NAME], []
         head = stream.read(SAMPLE_BYTES)
-        head = head.encode() if isinstance(head, str) else head
+        head = head.encode() if isinstance(head, str) else (head or b"")
         if not head.strip():
             raise InputDataError("Standard input is empty: pipe a CSV, TSV or Parquet file into losscli, or name a file.")
         if head[:4] == PARQUET_MAGIC:
-            self._inner = ParquetSource(self._spool(head), self.NAME)
+            self._inner = ParquetSource(self._spool(_Joined(head, stream)), self.NAME)
         else:
-            first_line = head.split(b"\n", 1)[0]
-            delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
-            self._inner = CsvSource(self.NAME, delimiter, self.NAME, stream=_Joined(head, stream), sample=head)
+            compression = compression_of(head)
+            raw = _Joined(head, stream)
+            try:
+                text = _text_stream(raw, TextFormat(compression=compression))
+                first = text.read(4096) if compression else head
+                encoding = encoding_of(bytes(first), self.NAME)
+                text = _Joined(bytes(first), text) if compression else raw
+                if encoding:
+                    text = _Transcoded(text, encoding)
+                sample = _read_head(text, self.NAME)
+            except (OSError, EOFError, pa.ArrowException, UnicodeDecodeError) as exc:
+                raise InputDataError(f"Standard input could not be read: {_reason(exc)}.") from None
+            first_line = sample[0].split(b"\n", 1)[0]
+            delimiter = sep or ("\t" if b"\t" in first_line and b"," not in first_line else ",")
+            self._inner = CsvSource(self.NAME, TextFormat(delimiter), self.NAME, stream=_Joined(sample[0], text),
+                                    sample=sample)
         self.schema = self._inner.schema
 
-    def _spool(self, head: bytes) -> str:
+    def _spool(self, stream) -> str:
         handle = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
+        track_temporary(handle.name)
         with handle:
-            handle.write(head)
-            while chunk := self._stream.read(1 << 22):
+            while chunk := stream.read(1 << 22):
                 handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
         self._spooled = handle.name
         return handle.name
 
     def rewindable(self) -> Source:
-        if isinstance(self._inner, CsvSource) and self._inner._stream is not None:
-            joined = self._inner._stream
-            self._stream = joined  # spool what remains, sample included
-            path = self._spool(b"")
-            self._inner = CsvSource(path, self._inner.delimiter, self.NAME, sample=self._inner._sample)
-            del path
+        inner = self._inner
+        if isinstance(inner, CsvSource) and inner._stream is not None:
+            path = self._spool(inner._stream)  # what remains, sample included, as UTF-8 text
+            self._inner = CsvSource(path, TextFormat(inner.fmt.delimiter), self.NAME,
+                                    sample=(inner._sample, inner._complete))
         return self
 
     @property
@@ -316,8 +672,8 @@ class StdinSource(Source):
         return self._inner.batches(columns, batch_rows, text)
 
     def __del__(self) -> None:
-        if self._spooled:
-            Path(self._spooled).unlink(missing_ok=True)
+        if getattr(self, "_spooled", None):
+            untrack_temporary(self._spooled, remove=True)
 
 
 # ----------------------------------------------------------------------------- several inputs
@@ -329,12 +685,22 @@ class ConcatSource(Source):
     def __init__(self, sources: list[Source]) -> None:
         self.sources = sources
         self.names = [name for s in sources for name in s.names]
+        self.warnings = [w for s in sources for w in getattr(s, "warnings", [])]
         first = sources[0]
         for other in sources[1:]:
             if other.schema.names != first.schema.names:
+                mine, theirs = set(first.schema.names), set(other.schema.names)
+                detail = []
+                if theirs - mine:
+                    detail.append(f"it has {', '.join(repr(c) for c in other.schema.names if c not in mine)} "
+                                  f"which {first.names[0]} lacks")
+                if mine - theirs:
+                    detail.append(f"it lacks {', '.join(repr(c) for c in first.schema.names if c not in theirs)}")
+                if not detail:
+                    detail.append("the same columns in another order")
                 raise InputDataError(
-                    f"{other.names[0]} has columns {other.schema.names}, but {first.names[0]} has {first.schema.names}. "
-                    "Files read together must have the same columns in the same order.")
+                    f"{other.names[0]} does not have the columns of {first.names[0]} ({'; '.join(detail)}). "
+                    f"Files read together must have the same columns in the same order: {', '.join(first.schema.names)}.")
         self.schema = first.schema
 
     def rewindable(self) -> Source:
@@ -343,6 +709,10 @@ class ConcatSource(Source):
 
     def partitions(self) -> list[Part]:
         return [part for source in self.sources for part in source.partitions()]
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for s in self.sources for p in s.paths]
 
     @property
     def total_rows(self):
@@ -364,7 +734,7 @@ class ConcatSource(Source):
         for source in self.sources:
             rows = 0
             for batch in source.batches(columns, batch_rows, text):
-                yield Batch(batch.data, batch.source, batch.offset, first + batch.offset)
+                yield replace(batch, first=first + batch.offset)
                 rows = batch.offset + batch.rows
             first += rows
 
@@ -379,6 +749,7 @@ class ArrowSource(Source):
 
     def __init__(self, table: pa.Table, name: str = "<memory>", offset: int = 0) -> None:
         self.table, self.names, self.schema, self.offset = table, [name], table.schema, offset
+        self.warnings: list[str] = []
         if table.num_rows == 0:
             raise InputDataError(f"{name} has no rows.")
 
@@ -439,6 +810,16 @@ def arrow_table(data) -> pa.Table:
 # ----------------------------------------------------------------------------- opening
 
 
+def _data_file(path: Path) -> bool:
+    """A file a folder is read for: CSV, TSV or Parquet, compressed CSV too; hidden files (ours among them) never."""
+    if path.name.startswith(".") or not path.is_file():
+        return False
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and (suffixes[-1] in CSV_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES)
+
+
 def expand_paths(paths: list[str]) -> list[str]:
     """Files as given; a folder stands for the CSV, TSV and Parquet files in it, a quoted glob for its matches."""
     expanded: list[str] = []
@@ -446,8 +827,10 @@ def expand_paths(paths: list[str]) -> list[str]:
         if path == STDIN:
             expanded.append(path)
         elif os.path.isdir(path):
-            inside = sorted(str(p) for p in Path(path).iterdir()
-                            if p.is_file() and (p.suffix.lower() in CSV_SUFFIXES or p.suffix.lower() in PARQUET_SUFFIXES))
+            try:
+                inside = sorted(str(p) for p in Path(path).iterdir() if _data_file(p))
+            except PermissionError:
+                raise InputDataError(f"Folder {path} cannot be read: permission denied.") from None
             if not inside:
                 raise InputDataError(f"Folder {path} has no .csv, .tsv or .parquet files. Name the files directly or add some.")
             expanded.extend(inside)
@@ -461,29 +844,115 @@ def expand_paths(paths: list[str]) -> list[str]:
     return expanded
 
 
-def open_file(path: str) -> Source:
+def _suffixes(path: str) -> tuple[str, str | None]:
+    """The format suffix of a name and its compression suffix: ('.csv', 'gzip') for data.csv.gz."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    compression = COMPRESSION_SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), compression
+
+
+def open_file(path: str, sep: str | None = None) -> Source:
+    """A file, told by its first bytes first and its name second."""
     if not os.path.exists(path):
         raise InputDataError(f"File not found: {path}. Check the path, or pass - to read standard input.")
-    suffix = Path(path).suffix.lower()
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except PermissionError:
+        raise InputDataError(f"{path} cannot be read: permission denied. Check the file's permissions.") from None
+    except OSError as exc:
+        raise InputDataError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    suffix, named_compression = _suffixes(path)
+    if not head:
+        raise InputDataError(f"{path} is empty: it needs a header row and data rows.")
+    if head[:4] == PARQUET_MAGIC:
+        source = ParquetSource(path)
+        if suffix not in PARQUET_SUFFIXES:
+            source.warnings.append(f"{path} is a Parquet file (by its first bytes), not {suffix or 'text'}; "
+                                   "it was read as Parquet.")
+        return source
+    compression = compression_of(head)
+    if compression is None and named_compression:
+        raise InputDataError(f"{path} is named as {named_compression}-compressed, but it is not: "
+                             "rename it, or compress it.")
     if suffix in PARQUET_SUFFIXES:
-        return ParquetSource(path)
-    if suffix in CSV_SUFFIXES:
-        return CsvSource(path, CSV_SUFFIXES[suffix])
-    raise InputDataError(f"{path}: unknown file type {suffix or '(none)'!r}. Use .csv, .tsv, .parquet or .pq.")
+        if compression is None and b"\x00" not in head and _looks_like_text(head):
+            source = CsvSource(path, TextFormat(sep or ","))
+            source.warnings.append(f"{path} is text, not Parquet (it does not start with the Parquet magic bytes "
+                                   "PAR1); it was read as CSV.")
+            return source
+        raise InputDataError(f"{path} is not a Parquet file: it does not start with the Parquet magic bytes PAR1. "
+                             "It is truncated or another kind of file: write it again.")
+    if suffix not in CSV_SUFFIXES and not compression:
+        raise InputDataError(f"{path}: unknown file type {suffix or '(none)'!r}. "
+                             "Use .csv, .tsv, .parquet or .pq (or .csv.gz, .csv.bz2, .csv.zst).")
+    fmt = TextFormat(sep or CSV_SUFFIXES.get(suffix, ","), compression)
+    if compression:
+        try:
+            with _text_stream(pa.input_stream(path, compression=None), fmt) as stream:
+                head = stream.read(4096)
+        except (OSError, EOFError, pa.ArrowException) as exc:
+            raise InputDataError(f"{path} could not be decompressed ({compression}): {_reason(exc)}. "
+                                 "Is it truncated?") from None
+        if head[:4] == PARQUET_MAGIC:
+            raise InputDataError(f"{path} holds a compressed Parquet file; decompress it first.")
+    encoding = encoding_of(head, path)
+    return CsvSource(path, replace(fmt, encoding=encoding))
 
 
-def open_source(data, stdin=None) -> Source:
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut at the end of the sample
+    return True
+
+
+def open_source(data, stdin=None, sep: str | None = None) -> Source:
     """A Source for what a caller gives: a path, a list of paths ('-' is standard input), a folder or glob,
-    a DataFrame, a pyarrow Table, a dict of arrays, or a Source."""
+    a DataFrame, a pyarrow Table, a dict of arrays, or a Source. ``sep`` sets the separator of text files."""
     if isinstance(data, Source):
         return data
     if isinstance(data, (str, os.PathLike)):
         data = [data]
     if isinstance(data, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in data):
+        if sep is not None:
+            sep = separator(sep)
         paths = expand_paths([os.fspath(p) for p in data])
         if not paths:
             raise InputDataError("No input: name a CSV, TSV or Parquet file, or pipe one into standard input.")
-        sources = [StdinSource(stdin if stdin is not None else sys.stdin.buffer) if p == STDIN else open_file(p)
-                   for p in paths]
-        return sources[0] if len(sources) == 1 else ConcatSource(sources)
+        if paths.count(STDIN) > 1:
+            raise UsageProblem("Standard input (-) is named more than once; it can be read only once.")
+        sources = [StdinSource(stdin if stdin is not None else sys.stdin.buffer, sep) if p == STDIN
+                   else open_file(p, sep) for p in paths]
+        source = sources[0] if len(sources) == 1 else ConcatSource(sources)
+        source.warnings.extend(repeated_files(paths))
+        return source
     return ArrowSource(arrow_table(data))
+
+
+def separator(sep: str) -> str:
+    """The --sep character; a typed backslash-t or the word tab mean a tab."""
+    sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
+    if len(sep) != 1 or sep in '"\r\n':
+        raise UsageProblem(f"--sep {sep!r}: give one character, for example --sep ';' or --sep '|' "
+                           "(--sep tab for tabs).")
+    return sep
+
+
+def repeated_files(paths: list[str]) -> list[str]:
+    """A warning for each file named twice (by any spelling: ./a.csv, a.csv, a symlink to it)."""
+    seen: dict[str, str] = {}
+    warnings = []
+    for path in paths:
+        if path == STDIN:
+            continue
+        key = _resolved(path)
+        if key in seen:
+            same = f"{seen[key]} and {path} are" if seen[key] != path else f"{path} is"
+            warnings.append(f"{same} the same file, given twice: its rows are counted twice. Name each file once.")
+        else:
+            seen[key] = path
+    return warnings

@@ -229,7 +229,7 @@ def read_sample(data, pred: str | None, target: str | None, limit: int = SAMPLE_
     for batch in source.batches(names, batch_rows or DEFAULT_BATCH_ROWS):
         arrays = float_columns(batch, names)
         for name in names:
-            check_finite(name, arrays[name], batch, 0)
+            check_finite(batch, name, arrays[name])
         parts = {role: role_array(arrays, cols, 0, batch.rows) for role, cols in columns.items()}
         batch_keys = rng.random(batch.rows)
         keys = np.concatenate([keys, batch_keys])

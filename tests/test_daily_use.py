@@ -495,7 +495,7 @@ def test_width_message_names_the_option_with_a_space(tmp_path):
     (tmp_path / "w.csv").write_text("p1,p2,t1,v\n1,2,3,1\n")
     target = run("compute", "-l", "mse", "--pred", "p1,p2", "--target", "t1", tmp_path / "w.csv")
     assert "--target COLS" in target.stderr
-    var = run("compute", "-l", "gaussian_nll", "--pred", "p1", "--target", "t1", "--input", "var=p1,p2",
+    var = run("compute", "-l", "gaussian_nll", "--pred", "p1", "--target", "t1", "--input", "var=v,p2",
               tmp_path / "w.csv")
     assert var.exit_code == 3 and "--input var=COLS" in var.stderr
 

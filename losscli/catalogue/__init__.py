@@ -21,7 +21,7 @@ import difflib
 import importlib
 import os
 
-from ..errors import UsageProblem
+from ..errors import IncompleteInstall, UsageProblem
 from .aliases import ALIASES, Alias
 from .base import Explain, Loss
 
@@ -49,10 +49,10 @@ def _load() -> dict[str, Loss]:
     for family in FAMILIES:
         try:
             module = importlib.import_module(f"{__name__}.{family}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{family}":
-                raise
-            continue
+        except ImportError as exc:
+            raise IncompleteInstall(
+                f"losscli cannot start: its {family!r} losses failed to load ({type(exc).__name__}: {exc}). "
+                "The installation is incomplete or damaged; reinstall losscli (pip install --force-reinstall losscli).") from exc
         for loss in module.LOSSES:
             if loss.name in catalogue:
                 raise RuntimeError(f"loss {loss.name!r} is defined twice")

@@ -105,6 +105,8 @@ class Role:
     passed probabilities to a loss that wants logits: a sentence, or a function of the
     loss's parameters giving the sentence ("" for no warning), for losses where a
     parameter says whether the input is logits (cross_entropy's from_logits).
+    ``sums_to_one`` marks soft labels: given as K >= 2 columns, each row is a distribution and
+    must sum to 1 (``--renormalize`` divides rows by their sums instead).
     """
 
     name: str
@@ -114,6 +116,7 @@ class Role:
     defaults: tuple[str, ...] = ()
     hint: str = ""
     warn_if_probabilities: str | Callable[[dict], str] = ""
+    sums_to_one: bool = False
 
 
 def pred_role(text: str, domain: Domain = REAL, **kw) -> Role:
@@ -127,6 +130,9 @@ def target_role(text: str, domain: Domain = REAL, width="pred", **kw) -> Role:
 # --------------------------------------------------------------------------- parameters
 
 
+MAX_EXACT_INT = 2**53  # the largest integer whose neighbours float64 still tells apart
+
+
 @dataclass(frozen=True)
 class Param:
     """A keyword parameter: its default, its type and the values it allows.
@@ -135,6 +141,9 @@ class Param:
     semicolon-separated list such as ``q=0.1;0.5;0.9``). ``low``/``high`` bound
     numbers (``low_open``/``high_open`` make a bound strict), ``choices`` lists
     allowed strings. ``allow_none`` lets a parameter be unset (``weight=none``).
+    Numbers must be finite (an infinite gamma or delta gives NaN, not a loss) unless
+    ``infinite`` lists the infinities a parameter means something at (Barron's a = -inf);
+    integers stay within 2^53, where float64 inputs can still equal them.
     """
 
     name: str
@@ -147,6 +156,7 @@ class Param:
     high_open: bool = False
     choices: tuple[str, ...] = ()
     allow_none: bool = False
+    infinite: tuple[float, ...] = ()
 
     def domain_text(self) -> str:
         kind = {float: "a float", int: "an integer", bool: "true or false", str: "one of",
@@ -222,9 +232,13 @@ class Param:
         for number in numbers:
             if isinstance(number, bool) or not isinstance(number, (int, float)):
                 continue
+            if isinstance(number, int) and abs(number) > MAX_EXACT_INT:
+                raise ValueError(f"must be {self.domain_text()} between -2^53 and 2^53. Got {value!r}.")
+            if not np.isfinite(number) and number not in self.infinite:
+                raise ValueError(f"must be {self.domain_text()}, and finite. Got {value!r}.")
             too_low = self.low is not None and (number <= self.low if self.low_open else number < self.low)
             too_high = self.high is not None and (number >= self.high if self.high_open else number > self.high)
-            if too_low or too_high or np.isnan(number):
+            if too_low or too_high:
                 raise ValueError(f"must be {self.domain_text()}. Got {value!r}.")
 
 
@@ -349,7 +363,8 @@ def _exp_shifted(x: np.ndarray):
     winner's) and the (rows, columns) index of each row's maximum.
     """
     top = (np.arange(x.shape[0]), np.argmax(x, axis=1))
-    shifted = x - x[top][:, None]  # the maximum by index: a second reduction over the rows is slow
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
+        shifted = x - x[top][:, None]  # the maximum by index: a second reduction over the rows is slow
     e = np.exp(shifted)
     e[top] = 0.0
     return shifted, e, row_sums(e), top
@@ -376,6 +391,13 @@ def log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shifted, e, rest, top = _exp_shifted(x)
     e[top] = 1.0
     return shifted - np.log1p(rest)[:, None], e / (1.0 + rest)[:, None]
+
+
+def times_log(c: np.ndarray, logp: np.ndarray) -> np.ndarray:
+    """c * log p with 0 where c = 0: a class the target gives no weight costs nothing, even when its
+    log-probability is -inf (logits of +-1e308 put exp(x - max) below the smallest float)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(c == 0, 0.0, c * logp)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputDataError
-from .base import Explain, Loss, log_softmax, log_softmax_and_softmax, pred_role, target_role
+from .base import Explain, Loss, log_softmax, log_softmax_and_softmax, pred_role, target_role, times_log
 
 BIN_LOGITS = pred_role(
     "K >= 2 bin logits per row (Ultralytics' reg_max bins, 16 by default)",
@@ -29,7 +29,7 @@ def dfl(pred, target):
     tl, tr, wl, wr = _bins(pred, target)
     logp = log_softmax(pred)
     rows = np.arange(pred.shape[0])
-    return -(wl * logp[rows, tl] + wr * logp[rows, tr])
+    return -(times_log(wl, logp[rows, tl]) + times_log(wr, logp[rows, tr]))
 
 
 def dfl_grad(pred, target):

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
-                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_sums, target_role, zero_gradient)
+                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_sums, target_role, times_log,
+                   zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -37,9 +38,10 @@ PROBS = pred_role(
     hint="This loss wants probabilities: apply softmax to logits first (or exp of log_softmax). "
          "Logits given to a probability loss are a common mistake; cross_entropy takes logits directly.",
 )
-CLASS_TARGET = target_role("one column of class indices 0..K-1, or K columns of class probabilities", width="1|pred")
+CLASS_TARGET = target_role("one column of class indices 0..K-1, or K columns of class probabilities", width="1|pred",
+                           sums_to_one=True)
 INDEX_TARGET = target_role("one column of class indices 0..K-1", width=1)
-DIST_TARGET = target_role("K columns of target probabilities (a distribution per row)", PROBABILITY)
+DIST_TARGET = target_role("K columns of target probabilities (a distribution per row)", PROBABILITY, sums_to_one=True)
 
 # ----------------------------------------------------------------------------- shared numerics
 
@@ -148,7 +150,7 @@ def cross_entropy(pred, target, *, label_smoothing=0.0, from_logits=True, weight
     """-sum_k c_k log p_k per row (see _ce_coefficients); torch.nn.CrossEntropyLoss."""
     c, _ = _ce_coefficients(pred, target, label_smoothing=label_smoothing, weight=weight, ignore_index=ignore_index)
     if from_logits:
-        return -row_sums(c * log_softmax(pred))
+        return -row_sums(times_log(c, log_softmax(pred)))
     if compat == "keras":
         return -(c * np.log(_keras_probs(pred)[2])).sum(axis=1)
     # p = 0 only meets c = 0 here (check refuses p = 0 where c > 0): 0 log 0 = 0.
@@ -185,9 +187,9 @@ def cross_entropy_value_and_grad(pred, target, *, label_smoothing=0.0, from_logi
         rows = np.arange(pred.shape[0])
         grad = wy[:, None] * p
         grad[rows, idx] -= wy
-        return -wy * log_p[rows, idx], grad
+        return -times_log(wy, log_p[rows, idx]), grad
     c, _ = _ce_coefficients(pred, target, **params)
-    return -row_sums(c * log_p), -c + row_sums(c)[:, None] * p
+    return -row_sums(times_log(c, log_p)), -c + row_sums(c)[:, None] * p
 
 
 def _softmax_curvature(logp: np.ndarray) -> np.ndarray:
@@ -364,7 +366,7 @@ def poly1(pred, target, *, epsilon=1.0):
     """CE + epsilon (1 - p_t), p_t = sum_k t_k p_k; Leng et al. 2022, PolyLoss."""
     t = _soft_target(pred, target)
     logp, p = log_softmax_and_softmax(pred)
-    return -row_sums(t * logp) + epsilon * (1.0 - row_sums(t * p))
+    return -row_sums(times_log(t, logp)) + epsilon * (1.0 - row_sums(t * p))
 
 
 def poly1_grad(pred, target, *, epsilon=1.0):
@@ -377,7 +379,7 @@ def poly1_value_and_grad(pred, target, *, epsilon=1.0):
     pt = row_sums(t * p)
     # CE part: -t_j + (sum t) p_j; poly part: d(-p_t)/dx_j = -p_j (t_j - p_t)
     grad = -t + row_sums(t)[:, None] * p - epsilon * p * (t - pt[:, None])
-    return -row_sums(t * logp) + epsilon * (1.0 - pt), grad
+    return -row_sums(times_log(t, logp)) + epsilon * (1.0 - pt), grad
 
 
 def poly1_hess(pred, target, *, epsilon=1.0):
@@ -412,7 +414,7 @@ def _focal_parts(pred, target, alpha):
 def focal_ce(pred, target, *, gamma=2.0, alpha=None):
     """-sum_k alpha_k (1 - p_k)^gamma t_k log p_k (softmax focal loss, Lin et al. 2017)."""
     t, logp, q, _ = _focal_parts(pred, target, alpha)
-    return -row_sums(t * q**gamma * logp)
+    return -row_sums(times_log(t * q**gamma, logp))
 
 
 def _focal_logp_slope(t, logp, q, p, gamma):
@@ -420,7 +422,7 @@ def _focal_logp_slope(t, logp, q, p, gamma):
     # phi' = gamma (1 - p)^(gamma - 1) p logp - (1 - p)^gamma. At q = 0 the first term tends to 0
     # (logp ~ -q), but q^(gamma - 1) is inf for gamma < 1: take the limit.
     with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * p * logp, 0.0) if gamma != 0 else 0.0
+        first = np.where(q > 0, gamma * q ** (gamma - 1.0) * times_log(p, logp), 0.0) if gamma != 0 else 0.0
     return t * (first - q**gamma)
 
 
@@ -432,7 +434,7 @@ def focal_ce_value_and_grad(pred, target, *, gamma=2.0, alpha=None):
     t, logp, q, p = _focal_parts(pred, target, alpha)  # one softmax for both
     g = _focal_logp_slope(t, logp, q, p, gamma)
     # through log-softmax: d logp_k / dx_j = delta_kj - p_j
-    return -row_sums(t * q**gamma * logp), g - p * row_sums(g)[:, None]
+    return -row_sums(times_log(t * q**gamma, logp)), g - p * row_sums(g)[:, None]
 
 
 def focal_ce_hess(pred, target, *, gamma=2.0, alpha=None):
@@ -737,7 +739,8 @@ BRIER = Loss(
     formula="scale * sum_k (p_k - y_k)^2; binary data scale 1/2 of the two-class sum by default",
     inputs=(pred_role("probabilities: one column (positive class) or K columns", PROBABILITY,
                       hint="The Brier score wants probabilities; apply sigmoid/softmax to logits first."),
-            target_role("0/1 labels (one pred column), or class indices / K probability columns", width="1|pred")),
+            target_role("0/1 labels (one pred column), or class indices / K probability columns", width="1|pred",
+                        sums_to_one=True)),
     value=brier, grad=brier_grad, check=brier_check,
     hess=brier_hess,
     params=(Param("scale_by_half", "auto", "auto (halve for binary data, as sklearn), true or false", kind=str,

@@ -171,9 +171,9 @@ SCALE = Param("scale", 1.0, "c, the residual size where the loss bends from quad
 class _ShapeParam(Param):
     """A float that may be -inf (Barron's a = -inf, welsch) but not +inf or nan.
 
-    Param's own bounds already allow it: float("-inf") parses, no lower bound is set, and
-    the open upper bound inf refuses +inf; nan is refused by Param.check. Only the text
-    shown by `losscli explain` and in errors ("a float < inf") needed saying better.
+    ``infinite=(-inf,)`` lets Param.check take -inf, which it refuses in other parameters;
+    +inf and nan are refused. Only the text shown by `losscli explain` and in errors
+    ("a float < inf") needed saying better.
     """
 
     def domain_text(self) -> str:
@@ -181,7 +181,8 @@ class _ShapeParam(Param):
 
 
 ALPHA = _ShapeParam("alpha", 1.0, "a, the shape: 2 is half squared error, 1 charbonnier, 0 cauchy, -2 geman_mcclure, "
-                    "-inf welsch; lower is more robust. Any real number or -inf", high=np.inf, high_open=True)
+                    "-inf welsch; lower is more robust. Any real number or -inf", high=np.inf, high_open=True,
+                    infinite=(-np.inf,))
 
 _INPUTS = ("pred and target are real numbers, one target column per prediction column; the loss is elementwise "
            "on x = p - y and the mean runs over all elements.")

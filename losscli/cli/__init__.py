@@ -13,23 +13,81 @@ EXIT_INTERNAL = 4
 
 
 class LossCliGroup(click.Group):
-    """A group that turns any unexpected exception into a one-line message, never a traceback."""
+    """A group that turns any unexpected exception into a one-line message, never a traceback.
+
+    Ctrl-C exits 130 and SIGTERM 143 (SIGHUP 129), as a process killed by the signal would, after
+    the clean-up of the run (no temporary or half-written file stays). NumPy's RuntimeWarnings are
+    not shown: they name no file or row, and the checks of validate say what is wrong instead.
+    """
 
     def invoke(self, ctx):
+        import warnings
+
+        previous = _on_signals()
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:
+            from ..errors import EXIT_INTERRUPTED
+
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(0)
         except MemoryError:
-            click.echo("Error: out of memory. Read fewer rows at once or use a machine with more memory.", err=True)
+            click.echo("Error: out of memory. Read fewer rows at once with --batch-rows (for example --batch-rows "
+                       "100000), group by fewer keys, or use a machine with more memory.", err=True)
             ctx.exit(3)
         except Exception as exc:  # a bug in losscli, not in the user's input
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in losscli "
-                       f"{__version__}; please report it with the command you ran.", err=True)
+            from ..errors import IncompleteInstall
+
+            if isinstance(exc, IncompleteInstall):
+                click.echo(f"Error: {exc}", err=True)
+            else:
+                click.echo(f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in losscli "
+                           f"{__version__}; please report it with the command you ran.", err=True)
             ctx.exit(EXIT_INTERNAL)
+        except BaseException as exc:
+            from ..errors import Terminated
+
+            if isinstance(exc, Terminated):
+                click.echo("Terminated.", err=True)
+                ctx.exit(128 + exc.signum)
+            raise
+        finally:
+            _restore_signals(previous)
+
+
+def _on_signals() -> dict:
+    """SIGTERM and SIGHUP raise Terminated in the main thread, so the run cleans up before it exits."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):
+        from ..errors import Terminated
+
+        raise Terminated(signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, stop)
+    return previous
+
+
+def _restore_signals(previous: dict) -> None:
+    import signal
+
+    for number, handler in previous.items():
+        signal.signal(number, handler)
 
 
 def _silence_stdout() -> None:

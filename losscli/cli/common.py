@@ -6,30 +6,44 @@ import sys
 
 import click
 
+from ..cells import is_number
+from ..options import _stack
 from . import _silence_stdout
 
 
 class Writer:
-    """Writes results to stdout; a reader that stops early (`| head -1`) is not an error."""
+    """Writes results to stdout; a reader that stops early (`| head -1`) is not an error, a closed or full
+    standard output is (exit 2, with the system's reason)."""
 
     def __init__(self) -> None:
         self.closed = False
 
     def write(self, text: str) -> None:
+        from ..errors import OutputProblem
+
         if self.closed:
             return
+        if sys.stdout is None:
+            raise OutputProblem("Standard output is closed, so the results cannot be written. "
+                                "Run losscli with its output going to a file or a pipe.")
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
         except BrokenPipeError:
             self.closed = True
             _silence_stdout()
+        except (OSError, ValueError) as exc:  # ENOSPC, EIO, EBADF; ValueError: the stream was closed
+            self.closed = True
+            _silence_stdout()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise OutputProblem(f"Could not write the results to standard output: {reason}. "
+                                "Check the disk or the file standard output goes to.") from None
 
     def flush(self) -> None:
         pass
 
     def isatty(self) -> bool:
-        return sys.stdout.isatty()
+        return sys.stdout is not None and sys.stdout.isatty()
 
 
 def load_plugins(plugins) -> None:
@@ -61,6 +75,39 @@ def input_data(files: tuple[str, ...]) -> list[str]:
 
 def stdin_stream():
     return getattr(sys.stdin, "buffer", sys.stdin)
+
+
+reading_options = _stack(
+    click.option("--sep", metavar="CHAR", help="Separator of text files: ',' (default; tab for .tsv), ';', '|', tab... "
+                 "Standard input is told by its header line unless given."),
+    click.option("--classes", metavar="A,B,...", help="Class names, in pred column order, for a target column "
+                 "holding names (cat, dog) rather than indices. Default: the suffixes of the pred columns (prob_cat, prob_dog)."),
+    click.option("--renormalize", is_flag=True, help="Divide soft-label rows (class probabilities as target) by "
+                 "their sums instead of refusing rows that do not sum to 1."),
+)
+
+
+def class_list(classes: str | None) -> list[str] | None:
+    return None if classes is None else [c.strip() for c in classes.split(",")]
+
+
+class OptionalNumberCommand(click.Command):
+    """A command whose options in ``optional_numbers`` take a number only when one follows them:
+    `diff --fail-if-worse a.csv b.csv` keeps a.csv as a file (the option gets its default) where click
+    alone would take a.csv for the tolerance."""
+
+    optional_numbers: dict[str, str] = {}
+
+    def parse_args(self, ctx, args):
+        args = list(args)
+        for i, token in enumerate(args):
+            if token == "--":
+                break
+            if token in self.optional_numbers:
+                following = args[i + 1] if i + 1 < len(args) else None
+                if following is None or not is_number(following):
+                    args[i] = f"{token}={self.optional_numbers[token]}"
+        return super().parse_args(ctx, args)
 
 
 def column_specs(pred, target, extra_inputs) -> dict:
@@ -143,7 +190,11 @@ def emit_report(fmt: str, compute_like, checks, top=None, summary: bool = False,
         else:
             table.render_compute(compute_like, file=out, checks=checks, top=top)
     elif fmt == "json":
-        out.write(machine.diff_json(compute_like, checks) if is_diff else machine.compute_json(compute_like, checks, top))
+        if is_diff:
+            out.write(machine.diff_json(compute_like, checks))
+        else:
+            for part in machine.compute_json_parts(compute_like, checks, top):
+                out.write(part)
     elif fmt == "csv":
         rows = machine.diff_rows(compute_like) if is_diff else machine.compute_rows(compute_like)
         out.write(machine.to_csv(rows, machine.DIFF_COLUMNS if is_diff else machine.COMPUTE_COLUMNS))

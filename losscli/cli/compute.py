@@ -6,8 +6,8 @@ import click
 
 from ..options import (AT_LEAST_ONE, ENGINES, column_options, gate_options, loss_options, output_options,
                        plugin_option, reduction_options, spark_option)
-from .common import (MachineReadable, ReadProgress, check_top, column_specs, emit_report, gate_exit, input_data,
-                     load_plugins, parse_gates, stdin_stream, warn, warn_skipped)
+from .common import (MachineReadable, ReadProgress, check_top, class_list, column_specs, emit_report, gate_exit,
+                     input_data, load_plugins, parse_gates, reading_options, stdin_stream, warn, warn_skipped)
 
 
 @click.command(cls=MachineReadable)
@@ -29,6 +29,10 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
               help="Key column grouping rows for losses over queries (ranking, in-batch metric learning); "
               "default qid, query or query_id. Their --per-row output has one row per query.")
 @click.option("--keep", metavar="COLS", help="Key columns to copy into --per-row, --grad-out and --top output.")
+@click.option("--nan", type=click.Choice(["error", "drop", "propagate"]), default="error", show_default=True,
+              help="Rows with a missing, NaN or infinite value (or group key): error names them; drop leaves them "
+              "out and counts them; propagate makes every result over them NaN.")
+@reading_options
 @click.option("--top", type=AT_LEAST_ONE, metavar="K", help="Show the K rows with the largest loss per loss.")
 @click.option("--batch-rows", "batch_rows", type=AT_LEAST_ONE, metavar="N",
               help="Rows read at a time (default 1048576). Every run streams; this only tunes memory against speed.")
@@ -38,7 +42,8 @@ from .common import (MachineReadable, ReadProgress, check_top, column_specs, emi
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default a local cluster.")
 def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_grad, fmt, quiet, no_spark, fail_if,
-            summary, group_by, strict_groups, per_row, grad_out, query, keep, top, batch_rows, engine, plugins, scheduler):
+            summary, group_by, strict_groups, per_row, grad_out, query, keep, nan, sep, classes, renormalize, top,
+            batch_rows, engine, plugins, scheduler):
     """Compute losses (and gradients) for the predictions in FILE.
 
     FILE is .csv, .tsv, .parquet/.pq, a folder or a quoted glob of such files, or
@@ -65,6 +70,7 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
       losscli compute -l lambdarank:k=10 -l ndcg_loss:k=10 --query qid ranking.csv
       losscli compute -l bce_logits --reduction hard:0.25 sample_data/binary.csv
       losscli compute --plugin examples/my_losses.py -l expectile:tau=0.9 sample_data/regression.csv
+      losscli compute -l mse --nan drop --sep ';' export.csv
     """
     from ..api import compute as run
     from ..gates import evaluate
@@ -78,8 +84,8 @@ def compute(files, losses, pred, target, weight, extra_inputs, reduction, with_g
         report = run(input_data(files), specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
                      group_by=list(group_by), keep=keep, query=query, reduction=reduction, grad=with_grad, per_row=per_row,
                      grad_out=grad_out, top=top, batch_rows=batch_rows, engine=engine, scheduler=scheduler,
-                     progress=show, stdin=stdin_stream(),
-                     histogram=None if no_spark or fmt not in ("table", "html") else "overall")
+                     progress=show, stdin=stdin_stream(), nan=nan, sep=sep, classes=class_list(classes),
+                     renormalize=renormalize, histogram=None if no_spark or fmt not in ("table", "html") else "overall")
     checks = evaluate(gates, report.results, strict_groups)
     warn(report.warnings, quiet)
     warn_skipped(checks, quiet)

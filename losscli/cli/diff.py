@@ -5,10 +5,15 @@ from __future__ import annotations
 import click
 
 from ..options import RESAMPLES, REDUCTIONS, column_options, gate_options, loss_options, output_options
-from .common import MachineReadable, column_specs, emit_report, gate_exit, parse_gates, stdin_stream, warn
+from .common import (MachineReadable, OptionalNumberCommand, class_list, column_specs, emit_report, gate_exit,
+                     parse_gates, reading_options, stdin_stream, warn)
 
 
-@click.command(cls=MachineReadable)
+class DiffCommand(MachineReadable, OptionalNumberCommand):
+    optional_numbers = {"--fail-if-worse": "0"}
+
+
+@click.command(cls=DiffCommand)
 @click.argument("baseline", metavar="BASELINE")
 @click.argument("candidate", metavar="CANDIDATE")
 @loss_options
@@ -21,11 +26,12 @@ from .common import MachineReadable, column_specs, emit_report, gate_exit, parse
 @click.option("--bootstrap", "resamples", type=RESAMPLES, default=1000, show_default=True,
               help="Paired bootstrap resamples for the 95% interval of each delta.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap, for repeatable intervals.")
-@click.option("--fail-if-worse", "fail_if_worse", type=float, is_flag=False, flag_value=0.0, default=None,
+@click.option("--fail-if-worse", "fail_if_worse", type=float, default=None,
               metavar="[TOL]", help="Exit 1 when a loss is worse (higher) by more than TOL (default 0) "
               "and its 95% interval excludes zero.")
+@reading_options
 def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduction, fmt, quiet, fail_if, summary,
-         on, resamples, seed, fail_if_worse):
+         on, resamples, seed, fail_if_worse, sep, classes, renormalize):
     """Compare a CANDIDATE's predictions with a BASELINE's on the same rows.
 
     Both files hold predictions for the same rows with the same target columns;
@@ -41,10 +47,16 @@ def diff(baseline, candidate, losses, pred, target, weight, extra_inputs, reduct
     from ..api import diff as run
     from ..spec import parse_spec
 
+    if fail_if_worse is not None and fail_if_worse != fail_if_worse:
+        from ..errors import UsageProblem
+
+        raise UsageProblem("--fail-if-worse nan: give a number; a NaN tolerance would never trip, so the gate "
+                           "would pass whatever the candidate does.")
     specs = [parse_spec(text) for text in losses]
     parse_gates(fail_if, specs, None)  # refuse a bad gate before reading anything (None: diff has no groups)
     report = run(baseline, candidate, specs, inputs=column_specs(pred, target, extra_inputs), weight=weight,
-                 reduction=reduction, resamples=resamples, seed=seed, on=on, stdin=stdin_stream())
+                 reduction=reduction, resamples=resamples, seed=seed, on=on, stdin=stdin_stream(), sep=sep,
+                 classes=class_list(classes), renormalize=renormalize)
     checks = report.check(*fail_if, fail_if_worse=fail_if_worse)
     warn(report.warnings, quiet)
     emit_report(fmt, report, checks or None, summary=summary, quiet=quiet)

@@ -1,7 +1,7 @@
 """The pipeline every run goes through: batches of a source, cache-sized blocks of each batch on a
 thread pool, each block folded straight into mergeable states.
 
-    source.batches -> float_columns (validate) -> group ids -> blocks on the pool:
+    source.batches -> screen (validate; --nan) -> group ids -> blocks on the pool:
         check_block (validate) -> terms -> State per loss, folded into the run's states in block order
     -> per-row values to --per-row and --top, a batch at a time
     [second pass, only when needed: set-level gradients and --grad-out need the final totals]
@@ -27,8 +27,8 @@ from ..model import Report, Result
 from ..plan import LossPlan, Plan
 from ..sinks import RowSink, TopK
 from ..sources import Batch, Source
-from ..validate import (check_block, check_finite, check_weights, check_widths, element_names, float_columns,
-                        probability_columns, probability_warning, role_array)
+from ..validate import (check_block, check_weight_total, check_weights, check_widths, element_names,
+                        probability_columns, probability_warning, renormalised, role_array, screen)
 from .finish import outcomes, reduce_value, reported_hess
 from .groups import GroupKeys
 from .held import HeldRows
@@ -69,6 +69,8 @@ class Options:
     # "groups" (one per loss and group: a few KB per group, so at most histogram_groups groups) or None.
     histogram: str | None = None
     histogram_groups: int = 256
+    nan: str = "error"  # rows with a missing, NaN or infinite value: refused (error), left out (drop) or NaN results
+    renormalize: bool = False  # soft labels divided by their row sums instead of refused when they do not sum to 1
 
 
 def block_spans(rows: int, block_rows: int) -> list[tuple[int, int]]:
@@ -90,9 +92,15 @@ class BatchArrays:
     columns: dict[str, np.ndarray]
     codes: np.ndarray | None
     weight: np.ndarray | None
+    renormalize: bool = False
+    full: Batch | None = None  # the batch as read, when --nan left rows out of ``batch``
+    used: np.ndarray | None = None  # which rows of ``full`` are in ``batch``
+    left_out_codes: np.ndarray | None = None  # group ids of the rows left out for a missing value
+    left_out: int = 0  # rows left out, those without a group key included
 
     def inputs(self, lp: LossPlan, start: int, stop: int) -> dict[str, np.ndarray]:
-        return {role: role_array(self.columns, cols, start, stop) for role, cols in lp.columns.items()}
+        arrays = {role: role_array(self.columns, cols, start, stop) for role, cols in lp.columns.items()}
+        return renormalised(lp, arrays) if self.renormalize else arrays
 
 
 @dataclass
@@ -112,6 +120,8 @@ class Accumulator:
     queries: QueryRows | None = None  # rows of the query losses, set by run() when there are any
     hard: HardMeans | None = None  # --reduction hard:...: the selections, set by run()
     hists: list[State | None] = field(default_factory=list)  # states holding only `hist`, per loss
+    left_out: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per group, --nan drop/propagate
+    left_out_total: int = 0
 
     def __post_init__(self) -> None:
         keep_temporaries_in_heap()
@@ -138,24 +148,47 @@ class Accumulator:
         return max(256, BLOCK_ELEMENTS // max(1, widest))
 
     def prepare(self, batch: Batch) -> BatchArrays:
-        columns = float_columns(batch, self.plan.numeric)
+        """Read a batch (validate.screen), leave out the rows --nan drops or reports as NaN, group the rest."""
+        screened = screen(batch, self.plan, self.options.nan)
+        full = batch = screened.batch
+        columns, left_out = screened.columns, 0
+        if screened.key_missing is not None:  # --nan drop: a row without its group key belongs to no group
+            left_out = int(screened.key_missing.sum())
+            batch, columns = _without(batch, columns, screened.key_missing)
+        codes = self.grouping.ids(batch) if self.grouping is not None else None
+        missing = screened.missing
+        if missing is not None and screened.key_missing is not None:
+            missing = missing[~screened.key_missing]
+        left_out_codes = None
+        if missing is not None and missing.any():
+            left_out += int(missing.sum())
+            left_out_codes = codes[missing] if codes is not None else None
+            batch, columns = _without(batch, columns, missing)
+            codes = codes[~missing] if codes is not None else None
         for i, lp in enumerate(self.plan.losses):
             check_widths(lp, columns)
             if not self.elements[i]:
                 self.elements[i] = {role: element_names(cols, columns) for role, cols in lp.columns.items()}
-        codes = self.grouping.ids(batch) if self.grouping is not None else None
         weight = columns[self.plan.weight] if self.plan.weight else None
-        return BatchArrays(batch, columns, codes, weight)
+        used = ~missing if missing is not None and screened.key_missing is None else None
+        return BatchArrays(batch, columns, codes, weight, self.options.renormalize, full, used, left_out_codes, left_out)
+
+    def _count_left_out(self, data: BatchArrays) -> None:
+        """Rows --nan left out, per group (for the 'dropped' counts and the NaN results of propagate)."""
+        self.left_out_total += data.left_out
+        if data.left_out_codes is not None and data.left_out_codes.size:
+            counts = np.bincount(data.left_out_codes, minlength=self.groups)
+            self.left_out = np.pad(self.left_out, (0, counts.size - self.left_out.size)) + counts
 
     def add(self, batch: Batch) -> None:
         """Pass 1 over one batch: validate, evaluate every loss block by block, fold into the states."""
         data = self.prepare(batch)
+        self._count_left_out(data)
+        batch = data.batch
         want_rows = self.options.per_row is not None or self.tops is not None
         per_group_hist = self.options.histogram == "groups" and data.codes is not None
 
         def fold(start: int, stop: int):
-            for name in self.plan.numeric:
-                check_finite(name, data.columns[name][start:stop], batch, start)
             w = None
             if data.weight is not None:
                 w = data.weight[start:stop]
@@ -164,7 +197,7 @@ class Accumulator:
             parts = []
             for i, lp in enumerate(self.plan.losses):
                 inputs = data.inputs(lp, start, stop)
-                check_block(lp, inputs, self.elements[i], batch, start)
+                check_block(lp, inputs, self.elements[i], batch, start, self.options.renormalize)
                 if lp.loss.per == "query":  # evaluated on whole queries, by self.queries
                     parts.append(None)
                     continue
@@ -219,8 +252,8 @@ class Accumulator:
         if self.queries is not None:
             self.queries.add(data)
         if want_rows:
-            self._rows_out(batch, [np.concatenate(v) if v else None for v in per_row])
-        self.rows += batch.rows
+            self._rows_out(data, [np.concatenate(v) if v else None for v in per_row])
+        self.rows += data.full.rows
 
     def _fold_hist(self, i: int, hist: State, ids: np.ndarray) -> None:
         size = max(self.groups if self.options.histogram == "groups" else 1, hist.groups)
@@ -229,15 +262,17 @@ class Accumulator:
         self.hists[i] = self.hists[i].resized(size)
         self.hists[i].fold(hist, ids)
 
-    def _rows_out(self, batch: Batch, per_row: list[np.ndarray | None]) -> None:
+    def _rows_out(self, data: BatchArrays, per_row: list[np.ndarray | None]) -> None:
+        batch, per_row = self.rows_of(data, per_row)
         keep = batch.data.select(self.plan.keep) if self.plan.keep else None
         if self.tops is not None:
             keep_table = pa.Table.from_batches([keep]) if keep is not None else None
+            rows = batch.row_ids()
             for top, values in zip(self.tops, per_row):
                 if values is not None:
-                    top.offer(values, batch.first, keep_table)
+                    top.offer(values, rows, keep_table)
         if self.options.per_row is not None:
-            columns = key_columns(batch, keep)
+            columns = key_columns(batch, keep, self.plan.keep_as)
             for lp, values in zip(self.plan.losses, per_row):
                 if values is not None:
                     columns[lp.label] = pa.array(values)
@@ -248,6 +283,19 @@ class Accumulator:
         if self.hard is not None and i in self.hard.whole:
             return self.hard.whole[i].copy()
         return self.states[i].overall() if self.grouping is not None else self.states[i].copy()
+
+    def rows_of(self, data: BatchArrays, per_row: list):
+        """The rows per-row outputs show: those used, or with --nan propagate every row, NaN where left out."""
+        if self.options.nan != "propagate" or data.used is None:
+            return data.batch, per_row
+        spread = []
+        for values in per_row:
+            if values is not None:
+                full = np.full((data.used.size,) + values.shape[1:], np.nan)
+                full[data.used] = values
+                values = full
+            spread.append(values)
+        return data.full, spread
 
     def merge(self, other: "Accumulator") -> None:
         """Add another partition's rows (group ids of ``other`` are mapped onto this one's)."""
@@ -271,16 +319,25 @@ class Accumulator:
                                 else np.zeros(1, dtype=np.intp))
         self.rows += other.rows
         self.weight_total += other.weight_total
+        self.left_out_total += other.left_out_total
+        if other.left_out.size:
+            counts = np.zeros(self.groups, dtype=np.int64)
+            np.add.at(counts, ids[: other.left_out.size], other.left_out)
+            self.left_out = np.pad(self.left_out, (0, counts.size - self.left_out.size)) + counts
 
 
-def key_columns(batch: Batch, keep) -> dict[str, pa.Array]:
-    """The 1-based row number and the --keep columns of a batch, the first columns of every per-row output."""
-    columns = {"row": pa.array(np.arange(batch.first + 1, batch.first + batch.rows + 1, dtype=np.int64))}
+def _without(batch: Batch, columns: dict[str, np.ndarray], drop: np.ndarray):
+    keep = ~drop
+    return batch.subset(keep), {name: values[keep] for name, values in columns.items()}
+
+
+def key_columns(batch: Batch, keep, names: dict[str, str] | None = None) -> dict[str, pa.Array]:
+    """The 1-based row number and the --keep columns of a batch (under the names plan.keep_as gives them),
+    the first columns of every per-row output."""
+    columns = {"row": pa.array(batch.row_ids() + 1)}
     if keep is not None:
         for name in keep.schema.names:
-            if name == "row":
-                continue
-            columns[name] = keep.column(name)
+            columns[(names or {}).get(name, name)] = keep.column(name)
     return columns
 
 
@@ -319,6 +376,7 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                    for s in set_grad]
     for batch in source.batches(plan.projection, options.batch_rows, plan.text):
         data = acc.prepare(batch)
+        batch = data.batch
 
         def gradients(start: int, stop: int):
             w = None if data.weight is None else data.weight[start:stop]
@@ -371,12 +429,13 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
                 if h is not None:
                     hessians[i].append(h)
         if options.grad_out is not None:
-            keep = batch.data.select(plan.keep) if plan.keep else None
-            columns = key_columns(batch, keep)
+            rows, gathered = acc.rows_of(data, [np.concatenate(g) if g else None for g in grads])
+            keep = rows.data.select(plan.keep) if plan.keep else None
+            columns = key_columns(rows, keep, plan.keep_as)
             for i, lp in enumerate(plan.losses):
-                g = np.concatenate(grads[i])
+                g = gathered[i]
                 for k, name in enumerate(acc.elements[i][lp.first]):
-                    columns[f"grad[{lp.label}][{name}]"] = pa.array(g[:, k])
+                    columns[f"grad[{lp.label}][{name}]"] = pa.array(g[:, k] if g is not None else np.full(rows.rows, np.nan))
                 if hessians[i]:
                     h = np.concatenate(hessians[i])
                     for k, name in enumerate(acc.elements[i][lp.first]):
@@ -391,10 +450,12 @@ def second_pass(source: Source, acc: Accumulator) -> list[State | None]:
 def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> Report:
     """Every loss's overall result, then its groups' in key order."""
     plan, options = acc.plan, acc.options
-    if plan.weight and acc.weight_total <= 0:
-        raise InputDataError(f"--weight column {plan.weight!r} is zero on every row, so no weighted mean exists.")
+    check_rows_left(acc)
+    if plan.weight:
+        check_weight_total(plan.weight, acc.weight_total, [s.norm for s in acc.states if s is not None])
     order, keys = acc.grouping.sorted() if acc.grouping is not None else (None, [])
-    results, warnings = [], list(plan.warnings)
+    results, warnings = [], list(plan.warnings) + left_out_warnings(acc)
+    left_out = np.pad(acc.left_out, (0, max(0, acc.groups - acc.left_out.size)))
     for i, lp in enumerate(plan.losses):
         state = acc.states[i]
         whole_state = acc.whole_state(i)
@@ -405,22 +466,31 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
             whole_state.grad_sq, whole_state.grad_sum, whole_state.grad_absmax = (
                 whole_grads[i].grad_sq, whole_grads[i].grad_sum, whole_grads[i].grad_absmax)
         signature = lp.spec.signature(options.reduction)
-
+        # one params and one columns dict per loss, shared by its results: a million groups, not a million copies
+        params, columns = dict(lp.params), {role: list(cols) for role, cols in lp.columns.items()}
         hists = acc.hists[i]
 
-        def result(outcome, group, hist=None):
-            return Result(label=lp.label, loss=lp.loss.name, params=dict(lp.params), reduction=options.reduction,
-                          value=outcome.value, n=outcome.rows, grad=outcome.grad, signature=signature, group=group,
-                          columns={role: list(cols) for role, cols in lp.columns.items()}, hist=hist)
+        def result(outcome, group, left: int, hist=None):
+            value, grad, dropped = outcome.value, outcome.grad, None
+            if options.nan == "propagate" and left:  # NaN in, NaN out
+                value = float("nan")
+                grad = None if grad is None else {k: float("nan") for k in grad}
+            elif options.nan == "drop":
+                dropped = int(left)
+            return Result(label=lp.label, loss=lp.loss.name, params=params, reduction=options.reduction,
+                          value=value, n=outcome.rows, grad=grad, signature=signature, group=group,
+                          columns=columns, dropped=dropped, hist=hist)
 
         whole_hist = hists.overall().hist[0] if hists is not None else None
-        results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None, whole_hist))
+        results.append(result(outcomes(lp.loss, lp.params, whole_state, options.reduction)[0], None,
+                              acc.left_out_total, whole_hist))
         if acc.grouping is not None:
             per_group = outcomes(lp.loss, lp.params, state.resized(acc.groups).reordered(order), options.reduction)
             group_hists = [None] * len(keys)
             if hists is not None and options.histogram == "groups":
                 group_hists = list(hists.resized(acc.groups).reordered(order).hist)
-            results.extend(result(o, key, h) for o, key, h in zip(per_group, keys, group_hists))
+            results.extend(result(o, key, left, h)
+                           for o, key, left, h in zip(per_group, keys, left_out[order], group_hists))
         if options.with_grad and lp.loss.grad_warning:
             warnings.append(f"Loss {lp.label!r}: {lp.loss.grad_warning}")
         if acc.rows > 1:
@@ -430,11 +500,29 @@ def finish(acc: Accumulator, whole_grads: list[State | None] | None = None) -> R
                     warnings.append(probability_warning(lp, role, inside[0]))
     top = None
     if acc.tops is not None:
-        top = {lp.label: t.rows_out() for lp, t in zip(plan.losses, acc.tops) if lp.loss.per not in ("set", "query")}
+        top = {lp.label: t.rows_out(plan.keep_as) for lp, t in zip(plan.losses, acc.tops)
+               if lp.loss.per not in ("set", "query")}
         if acc.queries is not None:
             top.update(acc.queries.top(options.top))
     return Report(sources=list(plan.sources), rows=acc.rows, results=results, warnings=list(dict.fromkeys(warnings)),
                   group_by=list(plan.group_by), reduction=options.reduction, top=top)
+
+
+def check_rows_left(acc: Accumulator) -> None:
+    """Refuse a run in which --nan left out every row: there is nothing to compute a loss on."""
+    if acc.left_out_total < acc.rows:
+        return
+    raise InputDataError(f"Every one of the {acc.rows} rows has a missing, NaN or infinite value in a column the run "
+                         f"uses ({', '.join(acc.plan.numeric + acc.plan.group_by)}): no row is left to compute a loss on.")
+
+
+def left_out_warnings(acc: Accumulator) -> list[str]:
+    if not acc.left_out_total:
+        return []
+    rows = f"{acc.left_out_total} of {acc.rows} rows"
+    if acc.options.nan == "drop":
+        return [f"--nan drop left out {rows}: they have a missing, NaN or infinite value (or group key)."]
+    return [f"--nan propagate: {rows} have a missing, NaN or infinite value, so every result over them is NaN."]
 
 
 def run(source: Source, plan: Plan, options: Options) -> Report:
@@ -473,6 +561,7 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
             acc.add(batch)
             if options.progress:
                 options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+        check_rows_left(acc)
         if queries is not None:
             queries.evaluate(acc)
             if queries.options.per_row is not None:

@@ -13,12 +13,14 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from .text import group_label, markdown_cell, one_line, plain
+
 COMPUTE_COLUMNS = ("label", "loss", "group", "value", "n", "grad_l2", "grad_abs_max", "grad_mean", "signature", "columns")
 DIFF_COLUMNS = ("label", "loss", "baseline", "candidate", "delta", "rel_delta", "ci_low", "ci_high", "n", "signature")
 
 
 def group_text(group: dict | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in group.items()) if group else ""
+    return group_label(group)
 
 
 def compute_rows(report) -> list[dict[str, Any]]:
@@ -55,8 +57,9 @@ def to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
 
 
 def _md(value: Any) -> str:
-    text = f"{value:.6g}" if isinstance(value, float) else ("" if value is None else str(value))
-    return text.replace("|", "\\|")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else markdown_cell(value)
 
 
 def to_markdown(rows: list[dict], columns: tuple[str, ...], title: str = "") -> str:
@@ -91,16 +94,40 @@ def top_markdown(top) -> str:
 
 
 def compute_json(report, checks=None, top=None) -> str:
-    document: dict[str, Any] = {
-        "source": report.sources,
-        "rows": report.rows,
-        "results": [r.as_json() for r in report.results],
-    }
+    return "".join(compute_json_parts(report, checks, top))
+
+
+def compute_json_parts(report, checks=None, top=None):
+    """The compute document in pieces, to be written as they come: a million groups never make one giant
+    string. Each result is one line; every value passes through plain(), so the JSON is always valid."""
+    head = {"source": report.sources, "rows": report.rows}
+    tail: dict[str, Any] = {}
     if checks is not None:
-        document["checks"] = [c.as_json() for c in checks]
+        tail["checks"] = [c.as_json() for c in checks]
     if top is not None:
-        document["top"] = top
-    return json.dumps(document, indent=2) + "\n"
+        tail["top"] = top
+    return _document(head, "results", (r.as_json() for r in report.results), tail)
+
+
+def _document(head: dict, name: str, items, tail: dict):
+    """{head keys, "name": [one item per line], tail keys}, with the C JSON encoder (indent would make
+    json use its pure-Python one, 40 times slower)."""
+    def dumps(value) -> str:
+        try:
+            return json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):  # a NaN, a date, bytes...: made plain only where needed (it is slow)
+            return json.dumps(plain(value), allow_nan=False)
+
+    yield "{\n" + "".join(f"  {dumps(k)}: {dumps(v)},\n" for k, v in head.items()) + f"  {dumps(name)}: ["
+    lines, separator = [], "\n    "
+    for item in items:
+        lines.append(separator + dumps(item))
+        separator = ",\n    "
+        if len(lines) >= 4096:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines) + ("]" if separator == "\n    " else "\n  ]")
+    yield "".join(f",\n  {dumps(k)}: {dumps(v)}" for k, v in tail.items()) + "\n}\n"
 
 
 def compute_markdown(report, checks=None, top=None) -> str:
@@ -133,13 +160,9 @@ def columns_markdown(results) -> str:
 
 
 def diff_json(report, checks=None) -> str:
-    document: dict[str, Any] = {
-        "source": report.sources, "rows": report.rows, "bootstrap": report.bootstrap, "seed": report.seed,
-        "results": [r.as_json() for r in report.results],
-    }
-    if checks is not None:
-        document["checks"] = [c.as_json() for c in checks]
-    return json.dumps(document, indent=2) + "\n"
+    head = {"source": report.sources, "rows": report.rows, "bootstrap": report.bootstrap, "seed": report.seed}
+    tail = {} if checks is None else {"checks": [c.as_json() for c in checks]}
+    return "".join(_document(head, "results", (r.as_json() for r in report.results), tail))
 
 
 def diff_markdown(report, checks=None) -> str:
@@ -171,12 +194,12 @@ def junit(checks, results, suite: str = "losscli") -> str:
     props = ET.SubElement(ts, "properties")
     for r in results:
         group = group_text(getattr(r, "group", None))
-        name = r.label + (f"[{group}]" if group else "")
-        ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({r.signature})")
+        name = one_line(r.label) + (f"[{group}]" if group else "")
+        ET.SubElement(props, "property", name=name, value=f"{_cell(r.value)} ({one_line(r.signature)})")
     for label, text in columns_by_loss(results).items():
-        ET.SubElement(props, "property", name=f"{label} columns", value=text)
+        ET.SubElement(props, "property", name=f"{one_line(label)} columns", value=one_line(text))
     for c in checks:
-        case = ET.SubElement(ts, "testcase", name=c.expr, classname=f"{suite}.gates")
+        case = ET.SubElement(ts, "testcase", name=one_line(c.expr), classname=f"{suite}.gates")
         if c.status == "skipped":
             ET.SubElement(case, "skipped", message=c.note or "skipped")
         elif c.status == "failed":

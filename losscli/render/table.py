@@ -21,6 +21,8 @@ TEXT_MIN = 12  # a text column folds, but not narrower than this (or its longest
 MAX_GROUPS = 50  # more groups than this per loss: the table shows the worst SHOWN_GROUPS of them
 SHOWN_GROUPS = 20
 
+from .text import group_label, one_line
+
 
 def console(file=None, stderr: bool = False, piped_width: int = PIPED_WIDTH):
     from rich.console import Console
@@ -59,7 +61,7 @@ class Cell:
 
 
 def _plain(cell) -> Cell:
-    return cell if isinstance(cell, Cell) else Cell(str(cell))
+    return cell if isinstance(cell, Cell) else Cell(one_line(cell))
 
 
 def _widths(cols: list[Col], rows: list[list[Cell]], width: int) -> list[int] | None:
@@ -95,7 +97,7 @@ def grid(out, title: str, cols: list[Col], rows: list[list], sections: list[int]
     from rich.text import Text
 
     rows = [[_plain(c) for c in row] for row in rows]
-    _line(out, title, bold=True)
+    _line(out, one_line(title), bold=True)
     widths = _widths(cols, rows, out.width)
     if widths is None:
         _stacked(out, cols, rows)
@@ -194,7 +196,7 @@ def compute_rows(report, with_grad: bool, sparks: dict[int, str] | None = None) 
             hidden = len(groups) - SHOWN_GROUPS
             groups = _worst_first(groups)[:SHOWN_GROUPS]
         for r in overall + groups:
-            name = label if r.group is None else "  " + ", ".join(f"{k}={v}" for k, v in r.group.items())
+            name = one_line(label) if r.group is None else "  " + group_label(r.group)
             row = [Cell(name, "cyan" if r.group is None else None), Cell(number(r.value)), Cell(str(r.n))]
             if with_grad:
                 g = r.grad or {}
@@ -230,8 +232,9 @@ def render_compute(report, file=None, checks=None, top=None) -> None:
     _checks(out, checks)
     for label, records in (top or {}).items():
         keys = list(records[0]) if records else ["row", "loss"]
-        hard = [[Cell(number(v) if k == "loss" else str(v)) for k, v in record.items()] for record in records]
-        grid(out, f"hardest rows · {label}", [Col(str(k), numeric=k in ("row", "loss")) for k in keys], hard)
+        hard = [[Cell(number(v) if k == "loss" else one_line(v)) for k, v in record.items()] for record in records]
+        grid(out, f"hardest rows · {one_line(label)}", [Col(one_line(k), numeric=k in ("row", "loss")) for k in keys],
+             hard)
 
 
 def render_diff(report, file=None, checks=None) -> None:
