@@ -11,13 +11,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common import CACHE, binary_parquet, measure, table
+from common import CACHE, binary_file, measure, table
 
 
 def candidate(rows: int):
     path = CACHE / f"candidate-{rows}.parquet"
     if not path.exists():
-        base = pq.read_table(binary_parquet(rows))
+        base = pq.read_table(binary_file(rows))
         noise = np.random.default_rng(1).normal(size=rows) * 0.3
         pq.write_table(base.set_column(0, "pred", pa.array(base.column("pred").to_numpy() + noise)), path)
     return path
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    base, cand = binary_parquet(args.rows), candidate(args.rows)
+    base, cand = binary_file(args.rows), candidate(args.rows)
     command = ["diff", str(base), str(cand), "-l", "bce_logits", "-l", "mse", "--bootstrap", "1000"]
     seconds, rss = measure("losscli", "", command, args.repeats)
     print(table([[f"losscli diff, {args.rows:,} rows each, -l bce_logits -l mse --bootstrap 1000", f"{seconds:.2f} s",

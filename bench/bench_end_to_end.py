@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 
-from common import ROOT, binary_parquet, measure, table
+from common import ROOT, binary_file, measure, table
 
 
 def check_same_numbers(path) -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    path = binary_parquet(args.rows)
+    path = binary_file(args.rows)
     check_same_numbers(path)
     runs = {
         "losscli compute -l mse -l focal --grad": measure("losscli", "", ["compute", "-l", "mse", "-l", "focal", "--grad",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import binary_csv, binary_parquet, measure, table
+from common import binary_file, measure, table
 
 LOSSES = ["-l", "mse", "-l", "mae", "-l", "huber", "-l", "log_cosh", "-l", "bce_logits"]
 
@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     rows = []
-    for label, path in (("Parquet", binary_parquet(args.small_rows)), ("Parquet", binary_parquet(args.parquet_rows)),
-                        ("CSV", binary_csv(args.small_rows)), ("CSV", binary_csv(args.csv_rows))):
+    for label, path in (("Parquet", binary_file(args.small_rows)), ("Parquet", binary_file(args.parquet_rows)),
+                        ("CSV", binary_file(args.small_rows, "csv")), ("CSV", binary_file(args.csv_rows, "csv"))):
         seconds, rss = measure("losscli", "", ["compute", *LOSSES, "--grad", str(path)], args.repeats)
         rows.append([f"{label}, {path.stat().st_size / 2**20:,.0f} MiB on disk", f"{seconds:.1f} s", f"{rss:.0f} MiB"])
     print("losscli compute -l mse -l mae -l huber -l log_cosh -l bce_logits --grad FILE\n")

@@ -56,46 +56,28 @@ def measure(kind: str, target: str, args: list[str], repeats: int = 5) -> tuple[
     return statistics.median(seconds), max(peaks)
 
 
-def binary_parquet(rows: int, row_group: int = 1 << 20) -> Path:
-    """A Parquet file of `pred` logits and `target` 0/1 labels, two float64 columns, written in row groups."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = CACHE / f"binary-{rows}.parquet"
-    if path.exists():
-        return path
-    CACHE.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    temp = path.with_suffix(".tmp")
-    schema = pa.schema([("pred", pa.float64()), ("target", pa.float64())])
-    with pq.ParquetWriter(temp, schema) as writer:
-        for start in range(0, rows, row_group):
-            n = min(row_group, rows - start)
-            target = (rng.random(n) < 0.3).astype(np.float64)
-            pred = rng.normal(size=n) * 2.0 + (target - 0.3) * 2.0
-            writer.write_table(pa.table({"pred": pred, "target": target}, schema=schema))
-    temp.rename(path)
-    return path
-
-
-def binary_csv(rows: int, chunk: int = 1 << 20) -> Path:
-    """The same columns as a CSV file, written chunk by chunk."""
+def binary_file(rows: int, kind: str = "parquet", chunk: int = 1 << 20) -> Path:
+    """A generated file of `pred` logits and `target` 0/1 labels, two float64 columns, written a chunk at a time:
+    ``kind`` "parquet" (one row group per chunk) or "csv" (six decimals). Reused when it exists."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
 
-    path = CACHE / f"binary-{rows}.csv"
+    path = CACHE / f"binary-{rows}.{kind}"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     temp = path.with_suffix(".tmp")
     schema = pa.schema([("pred", pa.float64()), ("target", pa.float64())])
-    with pacsv.CSVWriter(temp, schema) as writer:
+    writer = pq.ParquetWriter(temp, schema) if kind == "parquet" else pacsv.CSVWriter(temp, schema)
+    with writer:
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
             target = (rng.random(n) < 0.3).astype(np.float64)
-            pred = np.round(rng.normal(size=n) * 2.0 + (target - 0.3) * 2.0, 6)
-            writer.write_table(pa.table({"pred": pred, "target": target}, schema=schema))
+            pred = rng.normal(size=n) * 2.0 + (target - 0.3) * 2.0
+            writer.write_table(pa.table({"pred": pred if kind == "parquet" else np.round(pred, 6), "target": target},
+                                        schema=schema))
     temp.rename(path)
     return path
 
