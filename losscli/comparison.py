@@ -240,8 +240,3 @@ def _row_count_error(baseline: Source, candidate: Source, rows_b: int, rows_c: i
     raise InputDataError(
         f"Baseline {', '.join(baseline.names)} has {rows_b} rows but candidate {', '.join(candidate.names)} has {rows_c}; "
         "rows are paired by position. Give --on KEY to pair them by a key column instead.")
-
-
-def worse(result: DiffResult, tolerance: float) -> bool:
-    """Worse by more than the tolerance, and the interval excludes zero (a real regression, not noise)."""
-    return bool(result.delta > tolerance and result.ci[0] > 0)

@@ -123,6 +123,10 @@ class DiffResult:
     def value(self) -> float:
         return self.candidate
 
+    def worse(self, tolerance: float) -> bool:
+        """Worse by more than the tolerance, and the interval excludes zero (a real regression, not noise)."""
+        return bool(self.delta > tolerance and self.ci[0] > 0)
+
     group = None
 
     def as_json(self) -> dict:
@@ -150,12 +154,11 @@ class DiffReport:
     def check(self, *gates: str, fail_if_worse: float | None = None) -> list:
         """``--fail-if`` gates on the candidate's values and, with ``fail_if_worse=TOL``, one check per loss
         that fails when the candidate is worse by more than TOL with a 95% interval excluding zero."""
-        from .comparison import worse
         from .gates import Check, evaluate, parse_gate
 
         labels = [r.label for r in self.results]
         checks = evaluate([parse_gate(g, labels, []) for g in gates], self.results)
         if fail_if_worse is not None:
             checks += [Check(expr=f"{r.label} not worse by > {fail_if_worse:g}", value=r.delta,
-                             passed=not worse(r, fail_if_worse)) for r in self.results]
+                             passed=not r.worse(fail_if_worse)) for r in self.results]
         return checks

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..options import parse_reduction
+from .blocks import block_spans, run_blocks
 from .state import State, terms
 
 _SIGN = np.uint64(1 << 63)
@@ -269,7 +270,6 @@ class HardMeans:
     def _read(self, source, acc, state: dict, units: int, mode: str) -> dict:
         """One read of the source: count the next bits of the candidates (mode "count"), or sum the rows above
         the boundary and keep the candidates (mode "final")."""
-        from .pipeline import block_spans, run_blocks
 
         plan, options = self.plan, self.options
         kept = {i: (Sums.zeros(units, self.losses[i].with_grad), []) for i in state}

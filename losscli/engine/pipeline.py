@@ -14,8 +14,6 @@ depend on thread timing.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -33,6 +31,7 @@ from .finish import outcomes, reduce_value, reported_hess
 from .groups import GroupKeys
 from .held import HeldRows
 from .memory import keep_temporaries_in_heap
+from .blocks import block_spans, run_blocks
 from .hard import HardMeans, Rows, hard_spec
 from .queries import QueryRows, query_losses
 from .state import State, histogram, local_groups, terms
@@ -41,18 +40,6 @@ from .state import State, histogram, local_groups, terms
 # a block's temporaries (512 KiB each) stay near the core; measured best of 8K to 128K on 2 cores.
 DEFAULT_BATCH_ROWS = 1 << 20
 BLOCK_ELEMENTS = 1 << 16
-
-_POOL: ThreadPoolExecutor | None = None
-
-
-def pool() -> ThreadPoolExecutor:
-    """The one thread pool, sized to the cores this process may use."""
-    global _POOL
-    if _POOL is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        _POOL = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="losscli")
-    return _POOL
-
 
 @dataclass
 class Options:
@@ -71,17 +58,6 @@ class Options:
     histogram_groups: int = 256
     nan: str = "error"  # rows with a missing, NaN or infinite value: refused (error), left out (drop) or NaN results
     renormalize: bool = False  # soft labels divided by their row sums instead of refused when they do not sum to 1
-
-
-def block_spans(rows: int, block_rows: int) -> list[tuple[int, int]]:
-    return [(start, min(rows, start + block_rows)) for start in range(0, rows, block_rows)]
-
-
-def run_blocks(function, spans: list[tuple[int, int]]) -> list:
-    """function(start, stop) for every span, on the pool when there are several; results in span order."""
-    if len(spans) == 1:
-        return [function(*spans[0])]
-    return list(pool().map(lambda span: function(*span), spans))
 
 
 @dataclass
