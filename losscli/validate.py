@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from .arrow import as_numpy
 from .catalogue.base import REAL, Role
 from .cells import MISSING_CELLS, NUMBER
 from .errors import InputDataError, describe_rows
@@ -68,11 +69,11 @@ def _numbers(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if is_vector(kind):
         return _vector(batch, name, column)
     if pa.types.is_float64(kind):
-        return column.to_numpy(zero_copy_only=False)  # nulls become NaN
+        return as_numpy(column)  # nulls become NaN
     if pa.types.is_null(kind):
         return np.full(len(column), np.nan)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind) or pa.types.is_decimal(kind):
-        return pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+        return as_numpy(pc.cast(column, pa.float64(), safe=False))
     if pa.types.is_dictionary(kind):
         return _numbers(batch, name, column.dictionary_decode())
     if is_text(kind):
@@ -109,7 +110,7 @@ def _parse_cells(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
                                  "not numbers. Choose a numeric column.") from None
     if batch.cells:
         try:
-            return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+            return as_numpy(pc.cast(column, pa.float64()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # some cells are not plain numbers: find out which, below
     trimmed = pc.utf8_trim_whitespace(column)
@@ -121,7 +122,7 @@ def _parse_cells(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if not bad.any():
         text = pc.if_else(pa.array(missing), "nan", pc.if_else(pa.array(true), "1", pc.if_else(pa.array(false), "0", trimmed)))
         try:
-            values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+            values = as_numpy(pc.cast(text, pa.float64()))
         except pa.ArrowInvalid:  # a spelling the pattern allows and the cast does not: find it cell by cell
             bad = np.array([not _casts(v) for v in text.to_pylist()], dtype=bool)
         else:
@@ -145,7 +146,7 @@ def _casts(cell: str | None) -> bool:
 
 def _mask(array) -> np.ndarray:
     """A boolean Arrow array as a NumPy mask, nulls as False."""
-    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return as_numpy(array.fill_null(False))
 
 
 def _text_error(batch: Batch, name: str, column: pa.Array, bad: np.ndarray) -> InputDataError:
@@ -194,7 +195,7 @@ def _vector(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
         width = column.type.list_size
         values = column.values.slice(column.offset * width, n * width)
     else:
-        lengths = pc.list_value_length(column).fill_null(-1).to_numpy(zero_copy_only=False)
+        lengths = as_numpy(pc.list_value_length(column).fill_null(-1))
         present = lengths[~missing]
         width = int(present[0]) if present.size else 0  # the first vector sets the length
         ragged = np.flatnonzero(~missing & (lengths != width))
@@ -209,7 +210,7 @@ def _vector(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
             or pa.types.is_boolean(kind)):
         raise InputDataError(f"Vector column {name!r} holds {kind}, not numbers.")
-    flat = pc.cast(values, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    flat = as_numpy(pc.cast(values, pa.float64(), safe=False))
     if pa.types.is_fixed_size_list(column.type):
         out = flat.reshape(n, width).copy() if missing.any() else flat.reshape(n, width)
     else:
@@ -246,7 +247,7 @@ def class_indices(batch: Batch, name: str, column: pa.Array, classes: ClassNames
             f"Target column {name!r} holds class names ({listed} at {batch.locate(rows)}) that are not among the classes "
             f"{', '.join(classes.names)} ({classes.origin}). Classes seen in these rows: {seen_text}. "
             "Give every class, in pred column order, with --classes, or name the pred columns PREFIX_<class>.")
-    return index.to_numpy(zero_copy_only=False).astype(np.float64)
+    return as_numpy(index).astype(np.float64)
 
 
 # ----------------------------------------------------------------------------- missing values
@@ -310,7 +311,7 @@ def missing_keys(column) -> np.ndarray | None:
     kind = column.type
     extra = None
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        extra = _mask(pc.equal(pc.binary_length(column), 0))
+        extra = as_numpy(pc.binary_length(column)) == 0  # NaN (a null) is no empty key
     elif pa.types.is_floating(kind):
         extra = _mask(pc.is_nan(column))
     if extra is not None and extra.any():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..arrow import as_numpy, from_numpy
 from ..errors import InputDataError
 from ..sources import Batch
 
@@ -35,14 +36,14 @@ class ColumnKeys:
             self.values = dictionary.slice(0, 0)
         elif dictionary.type != self.values.type:
             dictionary = dictionary.cast(self.values.type)
-        known = pc.index_in(dictionary, value_set=self.values).to_numpy(zero_copy_only=False)
-        # to_numpy of an index with nulls gives floats with NaN for the values not seen before
+        known = as_numpy(pc.index_in(dictionary, value_set=self.values))
+        # an index with nulls comes as floats, NaN for the values not seen before
         new = np.isnan(known) if known.dtype.kind == "f" else np.zeros(len(dictionary), dtype=bool)
         mapping = np.where(new, 0, np.nan_to_num(known)).astype(np.intp)
         if new.any():
             mapping[new] = len(self) + np.arange(int(new.sum()))
-            self.values = pa.concat_arrays([self.values, dictionary.filter(pa.array(new))])
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
+            self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])
+        indices = as_numpy(encoded.indices)
         return mapping[indices]
 
 
@@ -64,14 +65,14 @@ class GroupKeys:
     def ids_of(self, arrays: list[pa.Array], batch: Batch | None = None) -> np.ndarray:
         for name, column in zip(self.columns, arrays):
             if column.null_count:
-                rows = np.nonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
+                rows = np.nonzero(as_numpy(column.is_null()))[0]
                 where = batch.locate(rows) if batch is not None else f"{rows.size} rows"
                 raise InputDataError(f"--group-by column {name!r} has missing values at {where}. "
                                      "Fill them or drop those rows.")
         ids = self._keys[0].ids(arrays[0])
         for j in range(1, len(self.columns)):
             packed = (ids.astype(np.int64) << 32) | self._keys[j].ids(arrays[j]).astype(np.int64)
-            ids = self._pairs[j - 1].ids(pa.array(packed))
+            ids = self._pairs[j - 1].ids(from_numpy(packed))
         return ids
 
     def table(self) -> pa.Table:
@@ -79,12 +80,12 @@ class GroupKeys:
         ids = np.arange(self.count)
         value_ids = [None] * len(self.columns)
         for j in range(len(self.columns) - 1, 0, -1):
-            packed = self._pairs[j - 1].values.to_numpy()[ids]
+            packed = as_numpy(self._pairs[j - 1].values)[ids]
             value_ids[j], ids = packed & 0xFFFFFFFF, packed >> 32
         value_ids[0] = ids
-        empty = pa.array([], type=pa.null())
-        return pa.table({name: (keys.values if keys.values is not None else empty).take(pa.array(v, type=pa.int64()))
-                         for name, keys, v in zip(self.columns, self._keys, value_ids)})
+        empty = pa.nulls(0)
+        return pa.table({name: (keys.values if keys.values is not None else empty).take(
+            from_numpy(np.asarray(v, dtype=np.int64))) for name, keys, v in zip(self.columns, self._keys, value_ids)})
 
     def remap(self, other: "GroupKeys") -> np.ndarray:
         """This object's ids for the groups of ``other`` (which it learns), for merging partitions."""
@@ -96,5 +97,5 @@ class GroupKeys:
         import pyarrow.compute as pc
 
         table = self.table()
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in self.columns]).to_numpy()
-        return order, table.take(pa.array(order)).to_pylist()
+        order = as_numpy(pc.sort_indices(table, sort_keys=[(c, "ascending") for c in self.columns]))
+        return order, table.take(from_numpy(order)).to_pylist()
