@@ -302,7 +302,8 @@ def grad(data: Data, losses: Losses, *, pred: str | None = None, target: str | N
     (logits that look like probabilities, ...) is issued as a Python UserWarning.
 
     >>> import losscli
-    >>> losscli.grad({"logit": [0.0, 2.0], "label": [1.0, 1.0]}, ["bce_logits"], hess=True).round(4)
+    >>> losscli.grad({"logit": [0.0, 2.0], "label": [1.0, 1.0]}, ["bce_logits"], pred="logit", target="label",
+    ...              hess=True).round(4)
        row  grad[bce_logits][logit]  hess[bce_logits][logit]
     0    1                  -0.5000                    0.250
     1    2                  -0.1192                    0.105
