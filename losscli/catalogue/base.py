@@ -342,6 +342,60 @@ def row_max(x: np.ndarray) -> np.ndarray:
     return top
 
 
+def descending_order(x: np.ndarray) -> np.ndarray:
+    """Indices that put the floats x from largest to smallest, equal values in index order.
+
+    The same permutation as ``np.argsort(-x, kind="stable")``, several times faster on millions of
+    values: NumPy's argsort is a plain merge sort, its sort of bare numbers a vectorised one. Each
+    value becomes a 64-bit unsigned key whose order is the float order (negative floats with every
+    bit flipped, the others with the sign bit set; -0.0 taken as 0.0), its lowest bits are replaced
+    by the index and the keys are sorted as numbers. Values that agree in all but those low bits
+    come out in index order; the few runs where they still differ are sorted again by (value,
+    index) on their own.
+    """
+    x = np.ravel(x)
+    n = x.size
+    if n < 1 << 12:
+        return np.argsort(-x, kind="stable")
+    bits = (n - 1).bit_length()
+    low = np.uint64((1 << bits) - 1)
+    flipped = 0.0 - x  # ascending order of -x; 0.0 - (-0.0) is +0.0, so the two zeros tie
+    sign = (flipped.view(np.int64) >> 63).view(np.uint64)  # all ones for negatives, else 0
+    sign |= np.uint64(1 << 63)
+    keys = flipped.view(np.uint64) ^ sign
+    keys &= ~low
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort()
+    order = (keys & low).view(np.int64)
+    high = keys >> np.uint64(bits)
+    shared = np.flatnonzero(high[1:] == high[:-1])  # neighbours i, i + 1 whose keys differ only in the index
+    if shared.size:
+        _resort_close_values(x, order, shared)
+    return order
+
+
+def _resort_close_values(x: np.ndarray, order: np.ndarray, shared: np.ndarray) -> None:
+    """Fix ``order`` in place where runs of sorted positions shared their high key bits but not their values."""
+    member = np.zeros(order.size, dtype=bool)
+    member[shared] = True
+    member[shared + 1] = True
+    positions = np.flatnonzero(member)
+    continues = np.zeros(order.size, dtype=bool)  # a position continues the run of the one before it
+    continues[shared + 1] = True
+    starts = ~continues[positions]
+    run = np.cumsum(starts)
+    values = x[order[positions]]
+    differ = (values[1:] != values[:-1]) & ~starts[1:]
+    if not differ.any():  # runs of equal values only: index order is already right
+        return
+    flagged = np.zeros(run[-1] + 1, dtype=bool)
+    flagged[run[1:][differ]] = True
+    chosen = flagged[run]
+    positions, values, run = positions[chosen], values[chosen], run[chosen]
+    indices = order[positions]
+    order[positions] = indices[np.lexsort((indices, -values, run))]
+
+
 def _exp_shifted(x: np.ndarray):
     """x minus its row maximum, and exp of that with the maximum's own exp(0) = 1 left out.
 
@@ -379,7 +433,26 @@ def log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(x))
+    """Row-wise softmax, exp(x - max) over its row sum: the sum is at least 1, so p keeps an ulp or two.
+
+    (exp(log_softmax(x)) would add log p's absolute error to p's relative one, and the maximum's index
+    that it uses needs slow fancy indexing.)
+    """
+    width = x.shape[1]
+    if width > 4:
+        e = np.exp(x - row_max(x)[:, None])
+        e /= row_sums(e)[:, None]
+        return e
+    # a narrow (n, c) array against an (n, 1) column goes a row at a time, twice as slow: column by column
+    top = row_max(x)
+    e = np.empty_like(x)
+    for k in range(width):
+        np.subtract(x[:, k], top, out=e[:, k])
+    np.exp(e, out=e)
+    total = row_sums(e)
+    for k in range(width):
+        e[:, k] /= total
+    return e
 
 
 def zero_gradient(pred: np.ndarray, *_, **__) -> np.ndarray:
