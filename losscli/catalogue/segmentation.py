@@ -251,8 +251,8 @@ def _class_probabilities(pred, from_logits):
 
 
 def _generalized_dice_stats(pred, target, *, smooth=1.0, from_logits=False):
-    p = _class_probabilities(pred, from_logits)
-    return np.hstack([p * target, p * (1.0 - target), (1.0 - p) * target])
+    # p t, p (1 - t) and (1 - p) t, as for dice, of the class probabilities
+    return _stats(_class_probabilities(pred, from_logits), target)
 
 
 def _inverse_frequency_weights(totals):
@@ -271,12 +271,18 @@ def generalized_dice_value(*, totals, smooth=1.0, from_logits=False):
 def generalized_dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
     # the weights depend on the targets only, so they are constants for the gradient
     weights = _inverse_frequency_weights(totals)
-    g = _grad(_class_probabilities(pred, from_logits), target, totals, 1.0, 0.5, 0.5, smooth, False,
-              outer=lambda loss: weights)
-    if not from_logits:
-        return g
-    p = softmax(pred)  # through the softmax across columns: p (g - sum_k p_k g_k)
-    return p * (g - (p * g).sum(axis=1, keepdims=True))
+    p = _class_probabilities(pred, from_logits)
+    g = _grad(p, target, totals, 1.0, 0.5, 0.5, smooth, False, outer=lambda loss: weights)
+    return _through_softmax(p, g) if from_logits else g
+
+
+def _through_softmax(p, g):
+    """p (g - sum_k p_k g_k): a gradient g with respect to p = softmax(x), taken to x."""
+    inner = row_sums(p * g)
+    out = np.empty_like(p)
+    for k in range(p.shape[1]):  # column by column: an (n, 1) column against a narrow (n, K) array is slow
+        np.multiply(p[:, k], g[:, k] - inner, out=out[:, k])
+    return out
 
 
 def _generalized_dice_check(pred, target, *, from_logits=False, **_):
@@ -296,8 +302,11 @@ _MCC_EPS = 1e-5  # smp MCCLoss's default eps, added to each of the four counts
 def _mcc_stats(pred, target, *, eps=_MCC_EPS, from_logits=False):
     """Per row, summed over its columns: soft TP, TN, FP and FN (smp flattens every channel into one mask)."""
     p, q = _probs(pred, from_logits)
-    return np.stack([(p * target).sum(axis=1), (q * (1.0 - target)).sum(axis=1),
-                     (p * (1.0 - target)).sum(axis=1), (q * target).sum(axis=1)], axis=1)
+    miss = 1.0 - target
+    stats = np.empty((pred.shape[0], 4), order="F")  # a count at a time, as _stats does
+    for k, (a, b) in enumerate(((p, target), (q, miss), (p, miss), (q, target))):
+        stats[:, k] = row_sums(a * b)
+    return stats
 
 
 def _mcc_parts(totals, eps):
@@ -515,12 +524,7 @@ def lovasz_softmax_grad(pred, target, *, totals, from_logits=True):
     g = totals[:, :pred.shape[1]]
     if not from_logits:
         return g
-    p = softmax(pred)
-    inner = row_sums(p * g)
-    out = np.empty_like(p)
-    for k in range(p.shape[1]):  # column by column: an (n, 1) column against a narrow (n, K) array is slow
-        np.multiply(p[:, k], g[:, k] - inner, out=out[:, k])
-    return out
+    return _through_softmax(softmax(pred), g)
 
 
 def _lovasz_softmax_check(pred, target, *, from_logits=True):
