@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
-                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_sums, target_role, zero_gradient)
+                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_max, row_sums, target_role,
+                   zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -871,31 +872,56 @@ def sparsemax_probabilities(scores):
 
     Sorted descending, the support is the k largest entries with 1 + k z_(k) > sum_{i <= k} z_(i), the
     threshold tau = (sum of the support - 1) / k, and p = max(z - tau, 0). Rows are shifted by their
-    maximum first (the projection does not change), so scores of +-1e4 keep their digits.
+    maximum first (the projection does not change), so scores of +-1e4 keep their digits. Up to 16
+    classes the running sums, the support and the support's sum are taken a sorted column at a time:
+    NumPy's axis-1 reductions and the fancy index of the support's sum cost more than that on narrow rows.
     """
-    z = scores - scores.max(axis=1, keepdims=True)
+    n, c = scores.shape
+    z = scores - row_max(scores)[:, None]
     ordered = -np.sort(-z, axis=1)
-    running = np.cumsum(ordered, axis=1)
-    k = np.arange(1, z.shape[1] + 1)
-    support = (1.0 + k * ordered > running).sum(axis=1)
-    tau = (running[_rows(z), support - 1] - 1.0) / support
+    if c > 16:
+        running = np.cumsum(ordered, axis=1)
+        k = np.arange(1, c + 1)
+        support = (1.0 + k * ordered > running).sum(axis=1)
+        support_sum = running[np.arange(n), support - 1]
+    else:
+        columns = [ordered[:, j] for j in range(c)]
+        running = columns[0].copy()
+        support = np.ones(n)  # 1 + z_(1) > z_(1) always: the largest entry is in the support
+        sums = [running.copy()]  # the running sums, sequential as np.cumsum's
+        for j in range(1, c):
+            running += columns[j]
+            support += 1.0 + (j + 1) * columns[j] > running
+            sums.append(running.copy())
+        support_sum = sums[0] * (support == 1.0)
+        for j in range(1, c):  # the running sum at the support's size; exactly one term is not 0
+            support_sum += sums[j] * (support == j + 1.0)
+    tau = (support_sum - 1.0) / support
     return np.maximum(z - tau[:, None], 0.0)
+
+
+def _sparsemax_loss(pred, idx, p):
+    # p_j (x_j - x_y) is 0 where p_j is (the gaps are finite), so no mask is needed
+    return row_sums(p * (pred - pred[_rows(pred), idx][:, None])) + 0.5 * (1.0 - row_sums(p * p))
 
 
 def multiclass_sparsemax(pred, target):
     """sum_j p_j (x_j - x_y) + (1 - |p|^2) / 2 with p = sparsemax(x); optax multiclass_sparsemax_loss."""
     idx, _ = _index_parts(target, pred.shape[1])
-    p = sparsemax_probabilities(pred)
-    gap = pred - pred[_rows(pred), idx][:, None]
-    return (p * np.where(p > 0, gap, 0.0)).sum(axis=1) + 0.5 * (1.0 - (p * p).sum(axis=1))
+    return _sparsemax_loss(pred, idx, sparsemax_probabilities(pred))
 
 
 def multiclass_sparsemax_grad(pred, target):
-    # a Fenchel-Young loss: its gradient is the prediction minus the target, sparsemax(x) - e_y
+    return multiclass_sparsemax_value_and_grad(pred, target)[1]
+
+
+def multiclass_sparsemax_value_and_grad(pred, target):
     idx, _ = _index_parts(target, pred.shape[1])
-    g = sparsemax_probabilities(pred)
-    g[_rows(pred), idx] -= 1.0
-    return g
+    p = sparsemax_probabilities(pred)  # once for both
+    value = _sparsemax_loss(pred, idx, p)
+    # a Fenchel-Young loss: its gradient is the prediction minus the target, sparsemax(x) - e_y
+    p[_rows(pred), idx] -= 1.0
+    return value, p
 
 
 def multiclass_sparsemax_hess(pred, target):
@@ -1102,7 +1128,7 @@ MULTICLASS_SPARSEMAX = Loss(
     summary="Sparsemax loss: the Fenchel-Young loss of the sparsemax projection.",
     formula="sum_j p_j (x_j - x_y) + (1 - |p|^2)/2, p = sparsemax(x)",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_sparsemax, grad=multiclass_sparsemax_grad, check=_index_check,
-    hess=multiclass_sparsemax_hess,
+    hess=multiclass_sparsemax_hess, value_and_grad=multiclass_sparsemax_value_and_grad,
     explain=Explain(
         inputs="pred holds K class scores per row; target one column of class indices.",
         gradient="sparsemax(x) - e_y: the sparse probabilities minus the one-hot target, continuous in x.",
