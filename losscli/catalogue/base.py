@@ -342,6 +342,20 @@ def row_max(x: np.ndarray) -> np.ndarray:
     return top
 
 
+def row_argmax(x: np.ndarray) -> np.ndarray:
+    """The first index of each row's maximum, as np.argmax(x, axis=1); up to 4 columns by comparing each
+    column with row_max (NumPy's argmax walks a narrow row at a time, more than twice as slow)."""
+    if x.shape[1] > 4:
+        return np.argmax(x, axis=1)
+    top = row_max(x)
+    found = x[:, 0] == top
+    index = np.zeros(x.shape[0], dtype=np.intp)
+    for k in range(1, x.shape[1]):
+        index += ~found  # rows whose maximum is not among the first k columns
+        found |= x[:, k] == top
+    return index
+
+
 def descending_order(x: np.ndarray) -> np.ndarray:
     """Indices that put the floats x from largest to smallest, equal values in index order.
 
