@@ -414,12 +414,17 @@ def _exp_shifted(x: np.ndarray):
     """x minus its row maximum, and exp of that with the maximum's own exp(0) = 1 left out.
 
     Returns shifted, e, ``rest`` (the row sums of e: the other classes' mass relative to the
-    winner's) and the (rows, columns) index of each row's maximum.
+    winner's) and the index of each row's maximum in the flattened e (C order). One flat index is
+    twice as fast as NumPy's fancy indexing by a (rows, columns) pair.
     """
-    top = (np.arange(x.shape[0]), np.argmax(x, axis=1))
-    shifted = x - x[top][:, None]  # the maximum by index: a second reduction over the rows is slow
+    n, c = x.shape
+    rows, leader = np.arange(n), row_argmax(x)
+    top = rows * c + leader
+    # the maximum by index: a second reduction over the rows is slow
+    biggest = x.reshape(-1)[top] if x.flags.c_contiguous else x[rows, leader]
+    shifted = np.subtract(x, biggest[:, None], order="C")  # C order, so that top indexes e
     e = np.exp(shifted)
-    e[top] = 0.0
+    e.reshape(-1)[top] = 0.0
     return shifted, e, row_sums(e), top
 
 
@@ -442,7 +447,7 @@ def log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     |log p| ulps, to p's relative error.
     """
     shifted, e, rest, top = _exp_shifted(x)
-    e[top] = 1.0
+    e.reshape(-1)[top] = 1.0
     return shifted - np.log1p(rest)[:, None], e / (1.0 + rest)[:, None]
 
 

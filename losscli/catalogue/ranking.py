@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_sigmoid, log_softmax, sigmoid
+from .base import (NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_sigmoid, log_softmax_and_softmax, row_sums,
+                   sigmoid)
 
 SCORES = Role("pred", "one column: the model's score of each row (higher ranks first)", width=1,
               defaults=("pred", "score", "prediction", "y_pred"))
@@ -49,11 +50,10 @@ def _softplus_neg(x: np.ndarray) -> np.ndarray:
 
 def ranking_softmax_value_and_grad(pred, target):
     s, y = _flat(pred), _flat(target)
-    q, m = s.shape
-    logp = log_softmax(s.reshape(q, m))
-    value = -(y * logp).sum(axis=1)
-    grad = -y + y.sum(axis=1, keepdims=True) * np.exp(logp)
-    return value, grad[..., None]
+    logp, p = log_softmax_and_softmax(s)  # one exp for both
+    grad = p * row_sums(y)[:, None]
+    grad -= y
+    return -row_sums(y * logp), grad[..., None]
 
 
 def ranking_softmax(pred, target):
