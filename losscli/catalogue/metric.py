@@ -219,30 +219,40 @@ def _unit_backward(u, norm, inside, du):
     return np.where(inside[..., None], (du - radial * u) / norm[..., None], du / norm[..., None])
 
 
-def _logsumexp(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """log sum exp over the masked entries of the last axis; -inf where none."""
+def _masked_softmax(a: np.ndarray, mask: np.ndarray):
+    """log sum exp over the masked entries of the last axis (-inf where none), and the softmax over those
+    entries (0 elsewhere): one exp serves both."""
     masked = np.where(mask, a, -np.inf)
     top = masked.max(axis=-1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
+    top[~np.isfinite(top)] = 0.0
+    e = np.exp(masked - top)  # 0 off the mask
+    total = np.einsum("...j->...", e)
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(masked - top).sum(axis=-1)) + top[..., 0]
+        lse = np.log(total) + top[..., 0]
+    total[total == 0.0] = 1.0  # no entry: the softmax is 0 there
+    return lse, e / total[..., None]
+
+
+def _softplus_and_sigmoid(z: np.ndarray):
+    """log(1 + exp(z)) and sigmoid(z) from one exp(-|z|), as base.log_sigmoid and base.sigmoid take them."""
+    e = np.exp(-np.abs(z))
+    return np.maximum(z, 0.0) + np.log1p(e), np.maximum(e, z >= 0) / (1.0 + e)
 
 
 def ntxent_value_and_grad(pred, label, *, temperature=0.07):
     u, norm, inside = _unit(pred)
     s = u @ u.transpose(0, 2, 1) / temperature
     positive, negative = _labels(label)
-    lse_neg = _logsumexp(s, negative)  # (q, m): log sum over each anchor's negatives
+    # per anchor: log sum over its negatives, and their softmax (d lse / d s_ik)
+    lse_neg, soft_neg = _masked_softmax(s, negative)
     gap = lse_neg[:, :, None] - s  # per (anchor, positive): N_i - s_ij
-    per_pair = -log_sigmoid(-gap)  # log(1 + exp(N_i - s_ij)) = -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik)))
-    count = positive.sum(axis=(1, 2)).astype(np.float64)
-    safe = np.maximum(count, 1.0)
-    value = np.where(positive, per_pair, 0.0).sum(axis=(1, 2)) / safe
-    weight = np.where(positive, sigmoid(gap), 0.0) / safe[:, None, None]  # d loss / d N_i per pair
-    gs = -weight  # d / d s_ij
-    with np.errstate(invalid="ignore"):
-        soft_neg = np.where(negative, np.exp(s - np.where(np.isfinite(lse_neg), lse_neg, 0.0)[..., None]), 0.0)
-    gs = gs + weight.sum(axis=2, keepdims=True) * soft_neg
+    # log(1 + exp(N_i - s_ij)) = -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik))), and its slope in N_i
+    per_pair, slope = _softplus_and_sigmoid(gap)
+    pairs = positive.astype(np.float64)
+    safe = np.maximum(np.einsum("qij->q", pairs), 1.0)
+    value = np.einsum("qij,qij->q", pairs, per_pair) / safe
+    weight = pairs * slope / safe[:, None, None]  # d loss / d N_i per pair
+    gs = np.einsum("qij->qi", weight)[..., None] * soft_neg - weight  # d / d s
     du = (gs + gs.transpose(0, 2, 1)) @ u / temperature
     return value, _unit_backward(u, norm, inside, du)
 
@@ -263,12 +273,15 @@ def npairs_value_and_grad(anchor, positive, label):
     s = anchor @ positive.transpose(0, 2, 1)  # similarity of anchor i and positive j
     y = label[..., 0]
     same = (y[:, :, None] == y[:, None, :]).astype(np.float64)
-    target = same / same.sum(axis=2, keepdims=True)
-    top = s.max(axis=2, keepdims=True)
-    logp = s - top - np.log(np.exp(s - top).sum(axis=2, keepdims=True))
+    count = np.einsum("qij->qi", same)  # each anchor's positives (itself included): the target is uniform on them
+    shifted = s - s.max(axis=2, keepdims=True)
+    e = np.exp(shifted)  # once, for log p and p
+    total = np.einsum("qij->qi", e)
+    logp = shifted - np.log(total)[..., None]
     m = s.shape[1]
-    value = -(target * logp).sum(axis=(1, 2)) / m
-    grad = (np.exp(logp) - target) @ positive / m
+    target = same / count[..., None]
+    value = -np.einsum("qij,qij->q", target, logp) / m
+    grad = (e / total[..., None] - target) @ positive / m
     return value, grad
 
 
@@ -297,32 +310,25 @@ def circle_value_and_grad(pred, label, *, gamma=80.0, margin=0.4, remove_diagona
     raw = 1.0 - x @ x.transpose(0, 2, 1)
     d = np.maximum(raw, 0.0)
     positive, negative = _circle_masks(label, remove_diagonal)
-    a_pos_raw = np.where(positive, margin + d, 0.0)
-    a_neg_raw = np.where(negative, 1.0 + margin - d, 0.0)
+    a_pos_raw = (margin + d) * positive  # 0 off the mask (every term is finite)
+    a_neg_raw = (1.0 + margin - d) * negative
     a_pos, a_neg = np.maximum(a_pos_raw, 0.0), np.maximum(a_neg_raw, 0.0)
-    pos_logit = -gamma * a_pos * (margin - d)
-    neg_logit = gamma * a_neg * (1.0 - margin - d)
-    lse_pos = _logsumexp(pos_logit, positive)
-    lse_neg = _logsumexp(neg_logit, negative)
+    lse_pos, p_soft = _masked_softmax(-gamma * a_pos * (margin - d), positive)
+    lse_neg, n_soft = _masked_softmax(gamma * a_neg * (1.0 - margin - d), negative)
     valid = positive.any(axis=2) & negative.any(axis=2)  # Keras masks anchors whose loss is 0: no pair of a kind
     z = np.where(valid, lse_pos + lse_neg, 0.0)
-    per_anchor = np.where(valid, -log_sigmoid(-z), 0.0)  # softplus
-    count = valid.sum(axis=1).astype(np.float64)
-    safe = np.maximum(count, 1.0)
+    softplus, sig = _softplus_and_sigmoid(z)
+    per_anchor = softplus * valid
+    safe = np.maximum(valid.sum(axis=1).astype(np.float64), 1.0)
     value = per_anchor.sum(axis=1) / safe
-    slope = np.where(valid, sigmoid(z), 0.0) / safe[:, None]
-    with np.errstate(invalid="ignore"):
-        p_soft = np.where(positive, np.exp(pos_logit - np.where(valid, lse_pos, 0.0)[..., None]), 0.0)
-        n_soft = np.where(negative, np.exp(neg_logit - np.where(valid, lse_neg, 0.0)[..., None]), 0.0)
-    p_soft = np.where(valid[..., None], p_soft, 0.0)
-    n_soft = np.where(valid[..., None], n_soft, 0.0)
+    slope = sig * valid / safe[:, None]  # 0 for the anchors left out, so their softmaxes count nothing
     # d logit / d D: the weights a depend on D too (Keras keeps them in the graph)
     active_pos = ((a_pos_raw >= 0.0) & positive).astype(np.float64)
     active_neg = ((a_neg_raw >= 0.0) & negative).astype(np.float64)
     d_pos = -gamma * (active_pos * (margin - d) - a_pos)
     d_neg = -gamma * (active_neg * (1.0 - margin - d) + a_neg)
     g = slope[..., None] * (p_soft * d_pos + n_soft * d_neg)
-    g = g * (raw >= 0.0)  # D = max(1 - x.y, 0)
+    g *= raw >= 0.0  # D = max(1 - x.y, 0)
     grad = -(g + g.transpose(0, 2, 1)) @ x
     return value, grad
 
