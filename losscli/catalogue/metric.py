@@ -242,16 +242,19 @@ def _softplus_and_sigmoid(z: np.ndarray):
 def ntxent_value_and_grad(pred, label, *, temperature=0.07):
     u, norm, inside = _unit(pred)
     s = u @ u.transpose(0, 2, 1) / temperature
+    q, m, _ = s.shape
     positive, negative = _labels(label)
     # per anchor: log sum over its negatives, and their softmax (d lse / d s_ik)
     lse_neg, soft_neg = _masked_softmax(s, negative)
-    gap = lse_neg[:, :, None] - s  # per (anchor, positive): N_i - s_ij
-    # log(1 + exp(N_i - s_ij)) = -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik))), and its slope in N_i
-    per_pair, slope = _softplus_and_sigmoid(gap)
-    pairs = positive.astype(np.float64)
-    safe = np.maximum(np.einsum("qij->q", pairs), 1.0)
-    value = np.einsum("qij,qij->q", pairs, per_pair) / safe
-    weight = pairs * slope / safe[:, None, None]  # d loss / d N_i per pair
+    # the positive pairs (anchor i, j) alone, a fraction of the grid: log(1 + exp(N_i - s_ij)) =
+    # -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik))), and its slope in N_i
+    pairs = np.flatnonzero(positive)
+    batch = pairs // (m * m)
+    per_pair, slope = _softplus_and_sigmoid(lse_neg.reshape(-1)[pairs // m] - s.reshape(-1)[pairs])
+    safe = np.maximum(np.bincount(batch, minlength=q), 1.0)
+    value = np.bincount(batch, weights=per_pair, minlength=q) / safe
+    weight = np.zeros((q, m, m))  # d loss / d N_i per pair
+    weight.reshape(-1)[pairs] = slope / safe[batch]
     gs = np.einsum("qij->qi", weight)[..., None] * soft_neg - weight  # d / d s
     du = (gs + gs.transpose(0, 2, 1)) @ u / temperature
     return value, _unit_backward(u, norm, inside, du)
@@ -277,12 +280,11 @@ def npairs_value_and_grad(anchor, positive, label):
     shifted = s - s.max(axis=2, keepdims=True)
     e = np.exp(shifted)  # once, for log p and p
     total = np.einsum("qij->qi", e)
-    logp = shifted - np.log(total)[..., None]
     m = s.shape[1]
-    target = same / count[..., None]
-    value = -np.einsum("qij,qij->q", target, logp) / m
-    grad = (e / total[..., None] - target) @ positive / m
-    return value, grad
+    # sum_j t_ij log p_ij with t_i uniform on the same-label j: mean of their shifted scores minus log total
+    cross_entropy = np.log(total) - np.einsum("qij,qij->qi", same, shifted) / count
+    grad = (e / total[..., None] - same / count[..., None]) @ positive / m
+    return np.einsum("qi->q", cross_entropy) / m, grad
 
 
 def npairs(anchor, positive, label):
