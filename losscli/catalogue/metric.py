@@ -58,8 +58,14 @@ def _distances(x: np.ndarray, kind: str):
         raw = 1.0 - u @ u.transpose(0, 2, 1)
         d = np.maximum(raw, ANGULAR_FLOOR)
         return d, (u, norm, sq, raw)
-    diff = x[:, :, None, :] - x[:, None, :, :]
-    sq = (diff * diff).sum(axis=3)
+    # coordinate by coordinate (each a contiguous (q, m) array): the (q, m, m, d) differences summed over their
+    # short last axis went a pair at a time
+    coordinates = np.ascontiguousarray(x.transpose(2, 0, 1))
+    sq = np.zeros(x.shape[:2] + x.shape[1:2])
+    for c in coordinates:
+        diff = c[:, :, None] - c[:, None, :]
+        diff *= diff
+        sq += diff
     if kind == "squared_euclidean":
         return sq, None
     return np.sqrt(sq), None
@@ -100,12 +106,12 @@ def _masked_pick(d: np.ndarray, mask: np.ndarray, largest: bool):
     return np.take_along_axis(d, index[..., None], axis=2)[..., 0], index
 
 
-def _scatter(shape, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """A (q, m, m) array holding values[q, a] at [q, a, cols[q, a]] (rows is the anchor grid)."""
-    out = np.zeros(shape)
-    q = np.arange(shape[0])[:, None]
-    np.add.at(out, (np.broadcast_to(q, rows.shape), rows, cols), values)
-    return out
+def _entry(index: np.ndarray) -> np.ndarray:
+    """The flat positions in a (q, m, m) array of [q, a, index[q, a]] (index (q, m)) or [q, a, index[q, a, p]]
+    (index (q, m, m), one per (q, a, p))."""
+    m = index.shape[1]
+    anchor_rows = np.arange(index.shape[0] * m).reshape(index.shape[:2]) * m  # flat start of row (q, a)
+    return (anchor_rows.reshape(anchor_rows.shape + (1,) * (index.ndim - 2)) + index).ravel()
 
 
 # ----------------------------------------------------------------------------- triplet, batch hard
@@ -125,8 +131,11 @@ def triplet_hard_value_and_grad(pred, label, *, margin=1.0, soft=False, distance
     else:
         per_anchor = np.maximum(gap + margin, 0.0)
         slope = (gap + margin >= 0.0).astype(np.float64)  # tf.maximum passes the gradient at the tie
-    anchors = np.broadcast_to(np.arange(m)[None, :], (q, m))
-    g = (_scatter((q, m, m), anchors, pos_index, slope / m) - _scatter((q, m, m), anchors, neg_index, slope / m))
+    # +slope/m on d(a, p*) and -slope/m on d(a, n*): one entry of each per anchor, so plain assignments add them
+    g = np.zeros((q, m, m))
+    flat = g.reshape(-1)
+    flat[_entry(pos_index)] = (slope / m).ravel()
+    flat[_entry(neg_index)] -= (slope / m).ravel()
     return per_anchor.mean(axis=1), _distance_backward(x, distance, d, extra, g)
 
 
@@ -186,10 +195,8 @@ def triplet_semihard_value_and_grad(pred, label, *, margin=1.0, distance="square
     safe = np.maximum(count, 1.0)
     value = np.where(positive, np.maximum(z, 0.0), 0.0).sum(axis=(1, 2)) / safe
     slope = np.where(positive & (z >= 0.0), 1.0, 0.0) / safe[:, None, None]
-    g = slope.copy()  # + d(a, p)
-    qi = np.broadcast_to(np.arange(q)[:, None, None], (q, m, m))
-    ai = np.broadcast_to(np.arange(m)[None, :, None], (q, m, m))
-    np.add.at(g, (qi, ai, neg_index), -slope)  # - d(a, n*)
+    # + d(a, p), - d(a, n*): several positives may share their negative, so those are added by bincount
+    g = slope - np.bincount(_entry(neg_index), weights=slope.ravel(), minlength=slope.size).reshape(slope.shape)
     return value, _distance_backward(x, distance, d, extra, g)
 
 
