@@ -422,7 +422,8 @@ def _exp_shifted(x: np.ndarray):
     top = rows * c + leader
     # the maximum by index: a second reduction over the rows is slow
     biggest = x.reshape(-1)[top] if x.flags.c_contiguous else x[rows, leader]
-    shifted = np.subtract(x, biggest[:, None], order="C")  # C order, so that top indexes e
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
+        shifted = np.subtract(x, biggest[:, None], order="C")  # C order, so that top indexes e
     e = np.exp(shifted)
     e.reshape(-1)[top] = 0.0
     return shifted, e, row_sums(e), top
@@ -457,20 +458,24 @@ def softmax(x: np.ndarray) -> np.ndarray:
     (exp(log_softmax(x)) would add log p's absolute error to p's relative one, and the maximum's index
     that it uses needs slow fancy indexing.)
     """
-    width = x.shape[1]
-    if width > 4:
-        e = np.exp(x - row_max(x)[:, None])
-        e /= row_sums(e)[:, None]
-        return e
-    # a narrow (n, c) array against an (n, 1) column goes a row at a time, twice as slow: column by column
+    # a narrow (n, c) array against an (n, 1) column goes a row at a time, twice as slow: up to 4 columns
+    # the maximum is subtracted and the sum divided column by column
+    narrow = x.shape[1] <= 4
     top = row_max(x)
-    e = np.empty_like(x)
-    for k in range(width):
-        np.subtract(x[:, k], top, out=e[:, k])
+    e = np.empty(x.shape)
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf, whose exp is the 0 it stands for
+        if narrow:
+            for k in range(x.shape[1]):
+                np.subtract(x[:, k], top, out=e[:, k])
+        else:
+            np.subtract(x, top[:, None], out=e)
     np.exp(e, out=e)
     total = row_sums(e)
-    for k in range(width):
-        e[:, k] /= total
+    if narrow:
+        for k in range(x.shape[1]):
+            e[:, k] /= total
+    else:
+        e /= total[:, None]
     return e
 
 
