@@ -15,9 +15,13 @@ tests/cases (the generators that make valid inputs for every loss):
 
 Inputs have ``--rows`` rows; a multi-class loss (a generator with a class count ``k``) gets
 ``--classes`` classes and rows / classes rows (1,000,000 x 10 by default), so every loss sees about
-the same number of prediction values. Before timing, each loss is run on small inputs and torch's and
-the fused loop's value and gradient summaries must equal losscli's to rel 1e-6: the race is between
-equal answers. Timings are interleaved (losscli, torch, fused, then again) and the minimum of
+the same number of prediction values. A loss over queries (ranking, in-batch metric learning) gets
+its rows in queries of ``--query-size`` consecutive rows (20 by default) and its key column as
+``--query``; torch gets the same queries as (queries, rows, width) tensors, free views it need not
+group, run a chunk of queries at a time as losscli's engine does (with its chunk size and with four
+times that, keeping the faster), so neither holds every pair of the input at once. Before timing,
+each loss is run on small inputs and torch's and the fused loop's value and gradient summaries must
+equal losscli's to rel 1e-6: the race is between equal answers. Timings are interleaved (losscli, torch, fused, then again) and the minimum of
 ``--repeats`` is shown, so a busy machine hurts all three alike. A counting metric (zero_one,
 hamming, ...) has no autograd graph: torch computes its value and the gradient is 0, as losscli's.
 
@@ -74,16 +78,39 @@ def generator(make, classes: int):
     return factory(**{**arguments, "k": classes}), True
 
 
+def in_queries(make, size: int):
+    """A query loss's generator whose rows form queries of ``size`` consecutive rows (n rounded down to whole queries).
+
+    The cases of tests/cases draw query keys at random (a few rows per query, scattered); a ranking
+    file has lists of tens of rows, each stored together, which is what both contenders get here.
+    """
+    from losscli.checks import QUERY
+
+    def queries(rng, n: int) -> dict:
+        n = max(size, n - n % size)
+        arrays = make(rng, n)
+        return {**arrays, QUERY: np.arange(n) // size}
+
+    return queries
+
+
 def with_losscli(spec, arrays):
     import losscli
+    from losscli.checks import QUERY
 
-    result = losscli.compute(arrays, [spec], grad=True, inputs={role: role for role in arrays}).results[0]
+    roles = {role: role for role in arrays if role != QUERY}
+    query = QUERY if QUERY in arrays else None
+    result = losscli.compute(arrays, [spec], grad=True, inputs=roles, query=query).results[0]
     return result.value, result.grad
 
 
 def with_torch(expression, params, first: str, arrays):
     import torch
 
+    from losscli.checks import QUERY
+
+    if QUERY in arrays:
+        return with_torch_queries(expression, params, first, arrays)
     tensors = {role: torch.from_numpy(a) for role, a in arrays.items()}
     tensors[first].requires_grad_(True)
     value = expression(**tensors, **params)
@@ -92,8 +119,50 @@ def with_torch(expression, params, first: str, arrays):
         g = tensors[first].grad
     else:  # a count (zero_one, hamming, ...): no autograd graph, and its gradient is 0
         g = torch.zeros_like(tensors[first])
-    summary = {"l2": float(torch.linalg.vector_norm(g)), "abs_max": float(g.abs().max()), "mean": float(g.mean())}
-    return float(value.detach()), summary
+    return float(value.detach()), torch_summary(g)
+
+
+def torch_summary(g) -> dict:
+    import torch
+
+    return {"l2": float(torch.linalg.vector_norm(g)), "abs_max": float(g.abs().max()), "mean": float(g.mean())}
+
+
+# pair entries (queries x rows x rows x width) per torch chunk: losscli's engine's, and four times that; the race
+# runs both and keeps the faster for torch (neither size suits every loss)
+QUERY_CHUNKS = (1 << 20, 1 << 22)
+
+
+def with_torch_queries(expression, params, first: str, arrays, chunk: int = QUERY_CHUNKS[0]):
+    """A query loss in torch: queries of equal size as (queries, rows, width) views, in chunks of queries.
+
+    Each chunk's per-query losses are summed, divided by the number of queries and back-propagated
+    into that chunk's rows of the gradient, so no pair tensor holds more than ``chunk`` entries.
+    """
+    import torch
+
+    from losscli.checks import QUERY
+
+    key = arrays[QUERY]
+    size = int(np.count_nonzero(key == key[0]))
+    tensors = {}
+    for role, a in arrays.items():
+        if role != QUERY:
+            a = a[:, None] if a.ndim == 1 else a
+            tensors[role] = torch.from_numpy(a).reshape(-1, size, a.shape[1])
+    queries = tensors[first].shape[0]
+    step = max(1, chunk // (size * size * tensors[first].shape[2]))
+    grad = torch.zeros_like(tensors[first])
+    total = 0.0
+    for lo in range(0, queries, step):
+        part = {role: t[lo:lo + step] for role, t in tensors.items()}
+        part[first] = part[first].detach().requires_grad_(True)
+        value = expression(**part, **params).sum() / queries
+        if value.requires_grad:
+            value.backward()
+            grad[lo:lo + step] = part[first].grad
+        total += float(value.detach())
+    return total, torch_summary(grad)
 
 
 def disagreement(ours, theirs, elements: int) -> str:
@@ -137,6 +206,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10, help="classes of the multi-class losses (rows / classes rows)")
     parser.add_argument("--only", default="", help="comma-separated loss names (default: the whole catalogue)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--query-size", type=int, default=20, help="rows per query of the losses over queries")
     parser.add_argument("--threads", type=int, default=2, help="torch's threads (losscli uses one per core)")
     parser.add_argument("--cpu-time", action="store_true", help="one core, process CPU time (see above)")
     args = parser.parse_args()
@@ -168,6 +238,8 @@ def main() -> None:
         spec = spec_from_values(name, case.params)
         make, widened = generator(case.make, args.classes)
         rows = args.rows // args.classes if widened else args.rows
+        if loss.per == "query":
+            make = in_queries(make, args.query_size)
         first = loss.inputs[0].name
         expression = TORCH.get(name)
         fast = FUSED[name](**params) if name in FUSED else None
@@ -187,10 +259,15 @@ def main() -> None:
         contenders = {"losscli": lambda arrays: with_losscli(spec, arrays)}
         if expression is not None:
             contenders["torch"] = lambda arrays: with_torch(expression, params, first, arrays)
+            if loss.per == "query":
+                contenders["torch, larger chunks"] = lambda arrays: with_torch_queries(expression, params, first, arrays,
+                                                                                      QUERY_CHUNKS[1])
         if fast is not None:
             contenders["fused"] = lambda arrays: fast(**arrays)
         shape, times = race(contenders, make, rows, first, args.repeats)
         ours_s, torch_s, fused_s = times["losscli"], times.get("torch"), times.get("fused")
+        if "torch, larger chunks" in times:  # torch's better chunk size
+            torch_s = torch_s + times["torch, larger chunks"]
         ms = min(ours_s) * 1e3
         vs_torch = min(ours_s) / min(torch_s) if torch_s else None
         vs_fused = min(ours_s) / min(fused_s) if fused_s else None

@@ -689,3 +689,163 @@ def oks(pred, target, visibility, area, *, sigmas):
     factor = k / (mask.sum(dim=1, keepdim=True) + 1e-9)
     e = d / ((2 * s) ** 2 * (area.reshape(-1, 1) + 1e-9) * 2)
     return (factor * ((1 - torch.exp(-e)) * mask)).mean()
+
+
+# ----------------------------------------------------------------------------- losses over queries
+# Query losses take every role stacked by query: (queries, rows, width) tensors, every query of the
+# same size (bench_losses.py makes queries of equal size, each a run of consecutive rows), and return
+# one loss per query, (queries,); the bench averages them and runs the queries in chunks, as a torch
+# user would to bound the (rows x rows) pair tensors. Written from the references each catalogue
+# entry names (optax, rax, LightGBM, scikit-learn, TensorFlow Addons, Keras).
+
+
+def _flat_query(x):
+    return x[..., 0]
+
+
+@loss
+def ranking_softmax(pred, target):
+    # optax.losses.ranking_softmax_loss: -sum_i y_i log softmax(s)_i per list
+    s, y = _flat_query(pred), _flat_query(target)
+    return -(y * torch.log_softmax(s, dim=1)).sum(dim=1)
+
+
+def _pair_logistic(s, weight, sigma):
+    # sum over pairs of weight_ij log(1 + exp(-sigma (s_i - s_j)))
+    return (weight * F.softplus(-sigma * (s[:, :, None] - s[:, None, :]))).sum(dim=(1, 2))
+
+
+@loss
+def pairwise_logistic(pred, target, *, sigma):
+    # RankNet (rax.pairwise_logistic_loss, reduce_fn=sum): every pair whose relevance differs
+    s, y = _flat_query(pred), _flat_query(target)
+    return _pair_logistic(s, (y[:, :, None] > y[:, None, :]).to(s.dtype), sigma)
+
+
+@loss
+def lambdarank(pred, target, *, k, sigma):
+    # LightGBM lambdarank (lambdarank_norm=false): pairs y_i > y_j with the better-ranked row in the top k,
+    # weighted by |delta NDCG@k|, which depends on the ranks only (no gradient flows through it)
+    s, y = _flat_query(pred), _flat_query(target)
+    with torch.no_grad():
+        m = s.shape[1]
+        ranks = torch.argsort(torch.argsort(-s, dim=1, stable=True), dim=1)
+        gain = 2.0**y - 1.0
+        discount = 1.0 / torch.log2(2.0 + ranks.to(s.dtype))
+        ideal = torch.sort(y, dim=1, descending=True).values[:, :k]
+        best = ((2.0**ideal - 1.0) / torch.log2(2.0 + torch.arange(min(k, m), dtype=s.dtype))).sum(dim=1)
+        inverse_best = torch.where(best > 0, 1.0 / best.clamp_min(1e-300), 0.0)
+        counted = (y[:, :, None] > y[:, None, :]) & (torch.minimum(ranks[:, :, None], ranks[:, None, :]) < k)
+        delta = ((gain[:, :, None] - gain[:, None, :]) * (discount[:, :, None] - discount[:, None, :]).abs()
+                 * inverse_best[:, None, None])
+        weight = torch.where(counted, delta, 0.0)
+    return _pair_logistic(s, weight, sigma)
+
+
+@loss
+def ndcg_loss(pred, target, *, k):
+    # 1 - sklearn.metrics.ndcg_score per query; the bench's scores have no ties, so no tie averaging is needed
+    s, y = _flat_query(pred), _flat_query(target)
+    m = s.shape[1]
+    discount = 1.0 / torch.log2(torch.arange(m, dtype=s.dtype) + 2.0)
+    if k is not None:
+        discount[k:] = 0.0
+    dcg = (torch.gather(y, 1, torch.argsort(-s, dim=1)) * discount).sum(dim=1)
+    best = (torch.sort(y, dim=1, descending=True).values * discount).sum(dim=1)
+    return 1.0 - torch.where(best > 0, dcg / best.clamp_min(1e-300), 0.0)
+
+
+def _same_class(label):
+    y = label[..., 0]
+    same = y[:, :, None] == y[:, None, :]
+    eye = torch.eye(y.shape[1], dtype=torch.bool)[None]
+    return same & ~eye, ~same
+
+
+def _pairwise_distances(x, distance):
+    if distance == "angular":
+        u = x / torch.sqrt((x * x).sum(dim=2, keepdim=True).clamp_min(1e-12))
+        return (1.0 - u @ u.transpose(1, 2)).clamp_min(1e-16)
+    diff = x[:, :, None, :] - x[:, None, :, :]
+    squared = (diff * diff).sum(dim=3)
+    return squared if distance == "squared_euclidean" else torch.sqrt(squared)
+
+
+def _masked_max(d, mask):
+    # TFA _masked_maximum; with no entry in the mask, the row's minimum over everything
+    picked = torch.where(mask, d, -math.inf).max(dim=2).values
+    return torch.where(mask.any(dim=2), picked, d.min(dim=2).values)
+
+
+def _masked_min(d, mask):
+    picked = torch.where(mask, d, math.inf).min(dim=2).values
+    return torch.where(mask.any(dim=2), picked, d.max(dim=2).values)
+
+
+@loss
+def triplet_hard(pred, label, *, margin, soft, distance):
+    # tfa.losses.triplet_hard_loss: each anchor's farthest positive against its nearest negative
+    d = _pairwise_distances(pred, distance)
+    positive, negative = _same_class(label)
+    gap = _masked_max(d, positive) - _masked_min(d, negative)
+    per_anchor = F.softplus(gap) if soft else F.relu(gap + margin)
+    return per_anchor.mean(dim=1)
+
+
+@loss
+def triplet_semihard(pred, label, *, margin, distance):
+    # tfa.losses.triplet_semihard_loss: for each positive pair (a, p) the nearest negative farther than p,
+    # else the farthest negative; the (anchor, positive, negative) cube as TFA tiles it
+    d = _pairwise_distances(pred, distance)
+    positive, negative = _same_class(label)
+    beyond = negative[:, :, None, :] & (d[:, :, None, :] > d[:, :, :, None])  # [q, a, p, n]
+    outside = torch.where(beyond, d[:, :, None, :], math.inf).min(dim=3).values
+    inside = _masked_max(d, negative)[:, :, None]
+    negative_d = torch.where(beyond.any(dim=3), outside, inside)
+    hinge = F.relu(margin + d - negative_d) * positive
+    return hinge.sum(dim=(1, 2)) / positive.sum(dim=(1, 2)).clamp_min(1)
+
+
+_MASKED = -1e300  # a finite "minus infinity": a query with no entry of a kind gets no NaN gradient
+
+
+def _masked_logsumexp(a, mask):
+    return torch.logsumexp(torch.where(mask, a, _MASKED), dim=2)
+
+
+@loss
+def ntxent(pred, label, *, temperature):
+    # optax.losses.ntxent: cosine similarities over a temperature; each positive pair against the anchor's negatives
+    u = pred / torch.sqrt((pred * pred).sum(dim=2, keepdim=True).clamp_min(torch.finfo(pred.dtype).eps))
+    s = u @ u.transpose(1, 2) / temperature
+    positive, negative = _same_class(label)
+    negatives = _masked_logsumexp(s, negative)
+    per_pair = F.softplus(negatives[:, :, None] - s) * positive  # -log(e^s_ij / (e^s_ij + sum_neg e^s_ik))
+    return per_pair.sum(dim=(1, 2)) / positive.sum(dim=(1, 2)).clamp_min(1)
+
+
+@loss
+def npairs(anchor, positive, label):
+    # tfa.losses.npairs_loss(label, anchor @ positive^T): softmax cross-entropy against the same-label positives
+    s = anchor @ positive.transpose(1, 2)
+    y = label[..., 0]
+    same = (y[:, :, None] == y[:, None, :]).to(s.dtype)
+    target = same / same.sum(dim=2, keepdim=True)
+    return -(target * torch.log_softmax(s, dim=2)).sum(dim=(1, 2)) / s.shape[1]
+
+
+@loss
+def circle(pred, label, *, gamma, margin, remove_diagonal):
+    # keras.losses.Circle on the plain dot product, D = max(1 - x.y, 0), weights a_p, a_n kept in the graph
+    d = F.relu(1.0 - pred @ pred.transpose(1, 2))
+    y = label[..., 0]
+    same = y[:, :, None] == y[:, None, :]
+    positive = same & ~torch.eye(y.shape[1], dtype=torch.bool)[None] if remove_diagonal else same
+    negative = ~same
+    a_pos = F.relu(torch.where(positive, margin + d, 0.0))
+    a_neg = F.relu(torch.where(negative, 1.0 + margin - d, 0.0))
+    lse_pos = _masked_logsumexp(-gamma * a_pos * (margin - d), positive)
+    lse_neg = _masked_logsumexp(gamma * a_neg * (1.0 - margin - d), negative)
+    valid = positive.any(dim=2) & negative.any(dim=2)
+    per_anchor = torch.where(valid, F.softplus(torch.where(valid, lse_pos + lse_neg, 0.0)), 0.0)
+    return per_anchor.sum(dim=1) / valid.sum(dim=1).clamp_min(1)

@@ -132,15 +132,30 @@ def test_lovasz_hinge_matches_smp(kind):
     assert_matches_torch("lovasz_hinge", {}, {"pred": pred, "target": target}, smp_hinge)
 
 
-@pytest.mark.parametrize("kind", ["logits", "huge", "probabilities", "absent class"])
+@pytest.mark.parametrize("kind", ["ties", "ulps apart"])
+def test_lovasz_hinge_orders_many_tied_and_close_errors_as_torch(kind):
+    # beyond 4,096 elements the errors are ordered through integer keys whose lowest bits hold the row: tied errors
+    # must still keep row order (the gradient's split among them depends on it) and errors a few ulps apart must
+    # still come out by value
+    n = 3000
+    target = (rng.random((n, 2)) < 0.4).astype(float)
+    if kind == "ties":
+        size = rng.choice([0.25, 0.5, 2.0, 3.0], size=(n, 2))
+    else:
+        size = 0.5 + rng.integers(0, 40, size=(n, 2)) * 2.0**-52
+    pred = np.where(target == 1.0, size, -size)  # the error 1 - x (2y - 1) is 1 - size whatever the label
+    assert_matches_torch("lovasz_hinge", {}, {"pred": pred, "target": target}, smp_hinge)
+
+
+@pytest.mark.parametrize("kind", ["logits", "huge", "probabilities", "absent class", "huge, many rows"])
 def test_lovasz_softmax_matches_smp(kind):
-    n, k = 90, 4
+    n, k = (5000, 3) if kind == "huge, many rows" else (90, 4)
     labels = rng.integers(0, k if kind != "absent class" else k - 1, size=n).astype(float)
     params = {}
     if kind == "probabilities":
         pred = rng.dirichlet(np.ones(k), size=n)
         params = {"from_logits": False}
-    elif kind == "huge":
+    elif kind.startswith("huge"):  # probabilities of exactly 0 and 1: many tied errors
         pred = rng.choice([-1e4, 1e4, 0.5], size=(n, k)) + rng.normal(size=(n, k))
     else:
         pred = rng.normal(size=(n, k)) * 2

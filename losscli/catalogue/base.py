@@ -356,17 +356,90 @@ def row_max(x: np.ndarray) -> np.ndarray:
     return top
 
 
+def row_argmax(x: np.ndarray) -> np.ndarray:
+    """The first index of each row's maximum, as np.argmax(x, axis=1); up to 4 columns by comparing each
+    column with row_max (NumPy's argmax walks a narrow row at a time, more than twice as slow)."""
+    if x.shape[1] > 4:
+        return np.argmax(x, axis=1)
+    top = row_max(x)
+    found = x[:, 0] == top
+    index = np.zeros(x.shape[0], dtype=np.intp)
+    for k in range(1, x.shape[1]):
+        index += ~found  # rows whose maximum is not among the first k columns
+        found |= x[:, k] == top
+    return index
+
+
+def descending_order(x: np.ndarray) -> np.ndarray:
+    """Indices that put the floats x from largest to smallest, equal values in index order.
+
+    The same permutation as ``np.argsort(-x, kind="stable")``, several times faster on millions of
+    values: NumPy's argsort is a plain merge sort, its sort of bare numbers a vectorised one. Each
+    value becomes a 64-bit unsigned key whose order is the float order (negative floats with every
+    bit flipped, the others with the sign bit set; -0.0 taken as 0.0), its lowest bits are replaced
+    by the index and the keys are sorted as numbers. Values that agree in all but those low bits
+    come out in index order; the few runs where they still differ are sorted again by (value,
+    index) on their own.
+    """
+    x = np.ravel(x)
+    n = x.size
+    if n < 1 << 12:
+        return np.argsort(-x, kind="stable")
+    bits = (n - 1).bit_length()
+    low = np.uint64((1 << bits) - 1)
+    flipped = 0.0 - x  # ascending order of -x; 0.0 - (-0.0) is +0.0, so the two zeros tie
+    sign = (flipped.view(np.int64) >> 63).view(np.uint64)  # all ones for negatives, else 0
+    sign |= np.uint64(1 << 63)
+    keys = flipped.view(np.uint64) ^ sign
+    keys &= ~low
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort()
+    order = (keys & low).view(np.int64)
+    high = keys >> np.uint64(bits)
+    shared = np.flatnonzero(high[1:] == high[:-1])  # neighbours i, i + 1 whose keys differ only in the index
+    if shared.size:
+        _resort_close_values(x, order, shared)
+    return order
+
+
+def _resort_close_values(x: np.ndarray, order: np.ndarray, shared: np.ndarray) -> None:
+    """Fix ``order`` in place where runs of sorted positions shared their high key bits but not their values."""
+    member = np.zeros(order.size, dtype=bool)
+    member[shared] = True
+    member[shared + 1] = True
+    positions = np.flatnonzero(member)
+    continues = np.zeros(order.size, dtype=bool)  # a position continues the run of the one before it
+    continues[shared + 1] = True
+    starts = ~continues[positions]
+    run = np.cumsum(starts)
+    values = x[order[positions]]
+    differ = (values[1:] != values[:-1]) & ~starts[1:]
+    if not differ.any():  # runs of equal values only: index order is already right
+        return
+    flagged = np.zeros(run[-1] + 1, dtype=bool)
+    flagged[run[1:][differ]] = True
+    chosen = flagged[run]
+    positions, values, run = positions[chosen], values[chosen], run[chosen]
+    indices = order[positions]
+    order[positions] = indices[np.lexsort((indices, -values, run))]
+
+
 def _exp_shifted(x: np.ndarray):
     """x minus its row maximum, and exp of that with the maximum's own exp(0) = 1 left out.
 
     Returns shifted, e, ``rest`` (the row sums of e: the other classes' mass relative to the
-    winner's) and the (rows, columns) index of each row's maximum.
+    winner's) and the index of each row's maximum in the flattened e (C order). One flat index is
+    twice as fast as NumPy's fancy indexing by a (rows, columns) pair.
     """
-    top = (np.arange(x.shape[0]), np.argmax(x, axis=1))
+    n, c = x.shape
+    rows, leader = np.arange(n), row_argmax(x)
+    top = rows * c + leader
+    # the maximum by index: a second reduction over the rows is slow
+    biggest = x.reshape(-1)[top] if x.flags.c_contiguous else x[rows, leader]
     with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
-        shifted = x - x[top][:, None]  # the maximum by index: a second reduction over the rows is slow
+        shifted = np.subtract(x, biggest[:, None], order="C")  # C order, so that top indexes e
     e = np.exp(shifted)
-    e[top] = 0.0
+    e.reshape(-1)[top] = 0.0
     return shifted, e, row_sums(e), top
 
 
@@ -389,7 +462,7 @@ def log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     |log p| ulps, to p's relative error.
     """
     shifted, e, rest, top = _exp_shifted(x)
-    e[top] = 1.0
+    e.reshape(-1)[top] = 1.0
     return shifted - np.log1p(rest)[:, None], e / (1.0 + rest)[:, None]
 
 
@@ -401,7 +474,30 @@ def times_log(c: np.ndarray, logp: np.ndarray) -> np.ndarray:
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(x))
+    """Row-wise softmax, exp(x - max) over its row sum: the sum is at least 1, so p keeps an ulp or two.
+
+    (exp(log_softmax(x)) would add log p's absolute error to p's relative one, and the maximum's index
+    that it uses needs slow fancy indexing.)
+    """
+    # a narrow (n, c) array against an (n, 1) column goes a row at a time, twice as slow: up to 4 columns
+    # the maximum is subtracted and the sum divided column by column
+    narrow = x.shape[1] <= 4
+    top = row_max(x)
+    e = np.empty(x.shape)
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf, whose exp is the 0 it stands for
+        if narrow:
+            for k in range(x.shape[1]):
+                np.subtract(x[:, k], top, out=e[:, k])
+        else:
+            np.subtract(x, top[:, None], out=e)
+    np.exp(e, out=e)
+    total = row_sums(e)
+    if narrow:
+        for k in range(x.shape[1]):
+            e[:, k] /= total
+    else:
+        e /= total[:, None]
+    return e
 
 
 def zero_gradient(pred: np.ndarray, *_, **__) -> np.ndarray:

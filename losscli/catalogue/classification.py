@@ -334,8 +334,12 @@ def exponential(pred, target):
 
 
 def exponential_grad(pred, target):
-    positive, negative = _exponential_terms(pred, target)
-    return negative - positive
+    return exponential_value_and_grad(pred, target)[1]
+
+
+def exponential_value_and_grad(pred, target):
+    positive, negative = _exponential_terms(pred, target)  # the two logs and two exps once for both
+    return positive + negative, negative - positive
 
 
 def exponential_hess(pred, target):
@@ -349,6 +353,9 @@ def exponential_hess(pred, target):
 
 
 def exponential_check(pred, target):
+    # log y and log(1 - y) are <= 0, so only a score beyond +-709 can overflow: the logs are taken only then
+    if not (np.abs(pred) > _LOG_FLOAT_MAX).any():
+        return []
     with np.errstate(divide="ignore"):
         overflow = (np.log(target) - pred > _LOG_FLOAT_MAX) | (np.log1p(-target) + pred > _LOG_FLOAT_MAX)
     return [Problem("pred", overflow, "the exponential loss of these rows is larger than the largest float64 "
@@ -405,6 +412,7 @@ EXPONENTIAL = Loss(
     formula="y exp(-f) + (1 - y) exp(f)",
     inputs=(RAW_SCORES, LABELS), value=exponential, grad=exponential_grad, check=exponential_check,
     hess=exponential_hess,
+    value_and_grad=exponential_value_and_grad,
     explain=Explain(
         inputs="pred holds raw scores f (any real number; the probability is sigmoid(2 f)); target holds labels in "
                "[0, 1], one column per pred column. Rows whose loss exceeds float64 (|f| > 709 on the wrong side) "

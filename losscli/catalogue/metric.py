@@ -58,8 +58,14 @@ def _distances(x: np.ndarray, kind: str):
         raw = 1.0 - u @ u.transpose(0, 2, 1)
         d = np.maximum(raw, ANGULAR_FLOOR)
         return d, (u, norm, sq, raw)
-    diff = x[:, :, None, :] - x[:, None, :, :]
-    sq = (diff * diff).sum(axis=3)
+    # coordinate by coordinate (each a contiguous (q, m) array): the (q, m, m, d) differences summed over their
+    # short last axis went a pair at a time
+    coordinates = np.ascontiguousarray(x.transpose(2, 0, 1))
+    sq = np.zeros(x.shape[:2] + x.shape[1:2])
+    for c in coordinates:
+        diff = c[:, :, None] - c[:, None, :]
+        diff *= diff
+        sq += diff
     if kind == "squared_euclidean":
         return sq, None
     return np.sqrt(sq), None
@@ -100,12 +106,12 @@ def _masked_pick(d: np.ndarray, mask: np.ndarray, largest: bool):
     return np.take_along_axis(d, index[..., None], axis=2)[..., 0], index
 
 
-def _scatter(shape, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """A (q, m, m) array holding values[q, a] at [q, a, cols[q, a]] (rows is the anchor grid)."""
-    out = np.zeros(shape)
-    q = np.arange(shape[0])[:, None]
-    np.add.at(out, (np.broadcast_to(q, rows.shape), rows, cols), values)
-    return out
+def _entry(index: np.ndarray) -> np.ndarray:
+    """The flat positions in a (q, m, m) array of [q, a, index[q, a]] (index (q, m)) or [q, a, index[q, a, p]]
+    (index (q, m, m), one per (q, a, p))."""
+    m = index.shape[1]
+    anchor_rows = np.arange(index.shape[0] * m).reshape(index.shape[:2]) * m  # flat start of row (q, a)
+    return (anchor_rows.reshape(anchor_rows.shape + (1,) * (index.ndim - 2)) + index).ravel()
 
 
 # ----------------------------------------------------------------------------- triplet, batch hard
@@ -125,8 +131,11 @@ def triplet_hard_value_and_grad(pred, label, *, margin=1.0, soft=False, distance
     else:
         per_anchor = np.maximum(gap + margin, 0.0)
         slope = (gap + margin >= 0.0).astype(np.float64)  # tf.maximum passes the gradient at the tie
-    anchors = np.broadcast_to(np.arange(m)[None, :], (q, m))
-    g = (_scatter((q, m, m), anchors, pos_index, slope / m) - _scatter((q, m, m), anchors, neg_index, slope / m))
+    # +slope/m on d(a, p*) and -slope/m on d(a, n*): one entry of each per anchor, so plain assignments add them
+    g = np.zeros((q, m, m))
+    flat = g.reshape(-1)
+    flat[_entry(pos_index)] = (slope / m).ravel()
+    flat[_entry(neg_index)] -= (slope / m).ravel()
     return per_anchor.mean(axis=1), _distance_backward(x, distance, d, extra, g)
 
 
@@ -186,10 +195,8 @@ def triplet_semihard_value_and_grad(pred, label, *, margin=1.0, distance="square
     safe = np.maximum(count, 1.0)
     value = np.where(positive, np.maximum(z, 0.0), 0.0).sum(axis=(1, 2)) / safe
     slope = np.where(positive & (z >= 0.0), 1.0, 0.0) / safe[:, None, None]
-    g = slope.copy()  # + d(a, p)
-    qi = np.broadcast_to(np.arange(q)[:, None, None], (q, m, m))
-    ai = np.broadcast_to(np.arange(m)[None, :, None], (q, m, m))
-    np.add.at(g, (qi, ai, neg_index), -slope)  # - d(a, n*)
+    # + d(a, p), - d(a, n*): several positives may share their negative, so those are added by bincount
+    g = slope - np.bincount(_entry(neg_index), weights=slope.ravel(), minlength=slope.size).reshape(slope.shape)
     return value, _distance_backward(x, distance, d, extra, g)
 
 
@@ -219,30 +226,43 @@ def _unit_backward(u, norm, inside, du):
     return np.where(inside[..., None], (du - radial * u) / norm[..., None], du / norm[..., None])
 
 
-def _logsumexp(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """log sum exp over the masked entries of the last axis; -inf where none."""
+def _masked_softmax(a: np.ndarray, mask: np.ndarray):
+    """log sum exp over the masked entries of the last axis (-inf where none), and the softmax over those
+    entries (0 elsewhere): one exp serves both."""
     masked = np.where(mask, a, -np.inf)
     top = masked.max(axis=-1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
+    top[~np.isfinite(top)] = 0.0
+    e = np.exp(masked - top)  # 0 off the mask
+    total = np.einsum("...j->...", e)
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(masked - top).sum(axis=-1)) + top[..., 0]
+        lse = np.log(total) + top[..., 0]
+    total[total == 0.0] = 1.0  # no entry: the softmax is 0 there
+    return lse, e / total[..., None]
+
+
+def _softplus_and_sigmoid(z: np.ndarray):
+    """log(1 + exp(z)) and sigmoid(z) from one exp(-|z|), as base.log_sigmoid and base.sigmoid take them."""
+    e = np.exp(-np.abs(z))
+    return np.maximum(z, 0.0) + np.log1p(e), np.maximum(e, z >= 0) / (1.0 + e)
 
 
 def ntxent_value_and_grad(pred, label, *, temperature=0.07):
     u, norm, inside = _unit(pred)
     s = u @ u.transpose(0, 2, 1) / temperature
+    q, m, _ = s.shape
     positive, negative = _labels(label)
-    lse_neg = _logsumexp(s, negative)  # (q, m): log sum over each anchor's negatives
-    gap = lse_neg[:, :, None] - s  # per (anchor, positive): N_i - s_ij
-    per_pair = -log_sigmoid(-gap)  # log(1 + exp(N_i - s_ij)) = -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik)))
-    count = positive.sum(axis=(1, 2)).astype(np.float64)
-    safe = np.maximum(count, 1.0)
-    value = np.where(positive, per_pair, 0.0).sum(axis=(1, 2)) / safe
-    weight = np.where(positive, sigmoid(gap), 0.0) / safe[:, None, None]  # d loss / d N_i per pair
-    gs = -weight  # d / d s_ij
-    with np.errstate(invalid="ignore"):
-        soft_neg = np.where(negative, np.exp(s - np.where(np.isfinite(lse_neg), lse_neg, 0.0)[..., None]), 0.0)
-    gs = gs + weight.sum(axis=2, keepdims=True) * soft_neg
+    # per anchor: log sum over its negatives, and their softmax (d lse / d s_ik)
+    lse_neg, soft_neg = _masked_softmax(s, negative)
+    # the positive pairs (anchor i, j) alone, a fraction of the grid: log(1 + exp(N_i - s_ij)) =
+    # -log(exp(s_ij) / (exp(s_ij) + sum exp(s_ik))), and its slope in N_i
+    pairs = np.flatnonzero(positive)
+    batch = pairs // (m * m)
+    per_pair, slope = _softplus_and_sigmoid(lse_neg.reshape(-1)[pairs // m] - s.reshape(-1)[pairs])
+    safe = np.maximum(np.bincount(batch, minlength=q), 1.0)
+    value = np.bincount(batch, weights=per_pair, minlength=q) / safe
+    weight = np.zeros((q, m, m))  # d loss / d N_i per pair
+    weight.reshape(-1)[pairs] = slope / safe[batch]
+    gs = np.einsum("qij->qi", weight)[..., None] * soft_neg - weight  # d / d s
     du = (gs + gs.transpose(0, 2, 1)) @ u / temperature
     return value, _unit_backward(u, norm, inside, du)
 
@@ -263,13 +283,15 @@ def npairs_value_and_grad(anchor, positive, label):
     s = anchor @ positive.transpose(0, 2, 1)  # similarity of anchor i and positive j
     y = label[..., 0]
     same = (y[:, :, None] == y[:, None, :]).astype(np.float64)
-    target = same / same.sum(axis=2, keepdims=True)
-    top = s.max(axis=2, keepdims=True)
-    logp = s - top - np.log(np.exp(s - top).sum(axis=2, keepdims=True))
+    count = np.einsum("qij->qi", same)  # each anchor's positives (itself included): the target is uniform on them
+    shifted = s - s.max(axis=2, keepdims=True)
+    e = np.exp(shifted)  # once, for log p and p
+    total = np.einsum("qij->qi", e)
     m = s.shape[1]
-    value = -(target * logp).sum(axis=(1, 2)) / m
-    grad = (np.exp(logp) - target) @ positive / m
-    return value, grad
+    # sum_j t_ij log p_ij with t_i uniform on the same-label j: mean of their shifted scores minus log total
+    cross_entropy = np.log(total) - np.einsum("qij,qij->qi", same, shifted) / count
+    grad = (e / total[..., None] - same / count[..., None]) @ positive / m
+    return np.einsum("qi->q", cross_entropy) / m, grad
 
 
 def npairs(anchor, positive, label):
@@ -297,32 +319,25 @@ def circle_value_and_grad(pred, label, *, gamma=80.0, margin=0.4, remove_diagona
     raw = 1.0 - x @ x.transpose(0, 2, 1)
     d = np.maximum(raw, 0.0)
     positive, negative = _circle_masks(label, remove_diagonal)
-    a_pos_raw = np.where(positive, margin + d, 0.0)
-    a_neg_raw = np.where(negative, 1.0 + margin - d, 0.0)
+    a_pos_raw = (margin + d) * positive  # 0 off the mask (every term is finite)
+    a_neg_raw = (1.0 + margin - d) * negative
     a_pos, a_neg = np.maximum(a_pos_raw, 0.0), np.maximum(a_neg_raw, 0.0)
-    pos_logit = -gamma * a_pos * (margin - d)
-    neg_logit = gamma * a_neg * (1.0 - margin - d)
-    lse_pos = _logsumexp(pos_logit, positive)
-    lse_neg = _logsumexp(neg_logit, negative)
+    lse_pos, p_soft = _masked_softmax(-gamma * a_pos * (margin - d), positive)
+    lse_neg, n_soft = _masked_softmax(gamma * a_neg * (1.0 - margin - d), negative)
     valid = positive.any(axis=2) & negative.any(axis=2)  # Keras masks anchors whose loss is 0: no pair of a kind
     z = np.where(valid, lse_pos + lse_neg, 0.0)
-    per_anchor = np.where(valid, -log_sigmoid(-z), 0.0)  # softplus
-    count = valid.sum(axis=1).astype(np.float64)
-    safe = np.maximum(count, 1.0)
+    softplus, sig = _softplus_and_sigmoid(z)
+    per_anchor = softplus * valid
+    safe = np.maximum(valid.sum(axis=1).astype(np.float64), 1.0)
     value = per_anchor.sum(axis=1) / safe
-    slope = np.where(valid, sigmoid(z), 0.0) / safe[:, None]
-    with np.errstate(invalid="ignore"):
-        p_soft = np.where(positive, np.exp(pos_logit - np.where(valid, lse_pos, 0.0)[..., None]), 0.0)
-        n_soft = np.where(negative, np.exp(neg_logit - np.where(valid, lse_neg, 0.0)[..., None]), 0.0)
-    p_soft = np.where(valid[..., None], p_soft, 0.0)
-    n_soft = np.where(valid[..., None], n_soft, 0.0)
+    slope = sig * valid / safe[:, None]  # 0 for the anchors left out, so their softmaxes count nothing
     # d logit / d D: the weights a depend on D too (Keras keeps them in the graph)
     active_pos = ((a_pos_raw >= 0.0) & positive).astype(np.float64)
     active_neg = ((a_neg_raw >= 0.0) & negative).astype(np.float64)
     d_pos = -gamma * (active_pos * (margin - d) - a_pos)
     d_neg = -gamma * (active_neg * (1.0 - margin - d) + a_neg)
     g = slope[..., None] * (p_soft * d_pos + n_soft * d_neg)
-    g = g * (raw >= 0.0)  # D = max(1 - x.y, 0)
+    g *= raw >= 0.0  # D = max(1 - x.y, 0)
     grad = -(g + g.transpose(0, 2, 1)) @ x
     return value, grad
 

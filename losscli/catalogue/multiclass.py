@@ -13,8 +13,8 @@ import numpy as np
 
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
-                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_sums, target_role, times_log,
-                   zero_gradient)
+                   log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_argmax, row_max, row_sums,
+                   target_role, times_log, zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -53,7 +53,9 @@ def _is_index(pred: np.ndarray, target: np.ndarray) -> bool:
 def _index_parts(target: np.ndarray, k: int, ignore_index: int | None = None):
     """Class indices as ints (ignored rows get 0) and the mask of rows that count."""
     raw = target[:, 0]
-    keep = np.ones(raw.shape[0], dtype=bool) if ignore_index is None else raw != ignore_index
+    if ignore_index is None:
+        return np.clip(raw, 0, k - 1).astype(np.intp), np.ones(raw.shape[0], dtype=bool)
+    keep = raw != ignore_index
     idx = np.clip(np.where(keep, raw, 0.0), 0, k - 1).astype(np.intp)
     return idx, keep
 
@@ -802,12 +804,25 @@ def _rows(pred):
     return np.arange(pred.shape[0])
 
 
+def _flat_index(pred, idx):
+    """The positions of (i, idx_i) in the flattened C-ordered (n, K) array: one index array instead of a pair
+    of them, which NumPy's fancy indexing takes in half the time."""
+    return _rows(pred) * pred.shape[1] + idx
+
+
+def _picked(pred, idx):
+    """pred[i, idx_i] for every row."""
+    if pred.flags.c_contiguous:
+        return pred.ravel()[_flat_index(pred, idx)]
+    return pred[_rows(pred), idx]
+
+
 def _leader_minus_target(pred, idx, leader):
     """e_leader - e_y per row: the (sub)gradient of max_j a_j - x_y when a_j = x_j + const_j."""
-    g = np.zeros_like(pred)
-    rows = _rows(pred)
-    g[rows, leader] += 1.0
-    g[rows, idx] -= 1.0
+    g = np.zeros(pred.shape)
+    flat = g.reshape(-1)
+    flat[_flat_index(pred, leader)] += 1.0
+    flat[_flat_index(pred, idx)] -= 1.0
     return g
 
 
@@ -833,12 +848,18 @@ def multiclass_hinge_grad(pred, target):
 def multiclass_perceptron(pred, target):
     """max_j x_j - x_y (optax multiclass_perceptron_loss)."""
     idx, _ = _index_parts(target, pred.shape[1])
-    return pred.max(axis=1) - pred[_rows(pred), idx]
+    return row_max(pred) - _picked(pred, idx)
 
 
 def multiclass_perceptron_grad(pred, target):
+    return multiclass_perceptron_value_and_grad(pred, target)[1]
+
+
+def multiclass_perceptron_value_and_grad(pred, target):
     idx, _ = _index_parts(target, pred.shape[1])
-    return _leader_minus_target(pred, idx, np.argmax(pred, axis=1))
+    leader = row_argmax(pred)
+    # the leader's score is the row maximum: taking it by index saves a second pass over the row
+    return _picked(pred, leader) - _picked(pred, idx), _leader_minus_target(pred, idx, leader)
 
 
 def _index_check(pred, target, **_):
@@ -874,31 +895,56 @@ def sparsemax_probabilities(scores):
 
     Sorted descending, the support is the k largest entries with 1 + k z_(k) > sum_{i <= k} z_(i), the
     threshold tau = (sum of the support - 1) / k, and p = max(z - tau, 0). Rows are shifted by their
-    maximum first (the projection does not change), so scores of +-1e4 keep their digits.
+    maximum first (the projection does not change), so scores of +-1e4 keep their digits. Up to 16
+    classes the running sums, the support and the support's sum are taken a sorted column at a time:
+    NumPy's axis-1 reductions and the fancy index of the support's sum cost more than that on narrow rows.
     """
-    z = scores - scores.max(axis=1, keepdims=True)
+    n, c = scores.shape
+    z = scores - row_max(scores)[:, None]
     ordered = -np.sort(-z, axis=1)
-    running = np.cumsum(ordered, axis=1)
-    k = np.arange(1, z.shape[1] + 1)
-    support = (1.0 + k * ordered > running).sum(axis=1)
-    tau = (running[_rows(z), support - 1] - 1.0) / support
+    if c > 16:
+        running = np.cumsum(ordered, axis=1)
+        k = np.arange(1, c + 1)
+        support = (1.0 + k * ordered > running).sum(axis=1)
+        support_sum = running[np.arange(n), support - 1]
+    else:
+        columns = [ordered[:, j] for j in range(c)]
+        running = columns[0].copy()
+        support = np.ones(n)  # 1 + z_(1) > z_(1) always: the largest entry is in the support
+        sums = [running.copy()]  # the running sums, sequential as np.cumsum's
+        for j in range(1, c):
+            running += columns[j]
+            support += 1.0 + (j + 1) * columns[j] > running
+            sums.append(running.copy())
+        support_sum = sums[0] * (support == 1.0)
+        for j in range(1, c):  # the running sum at the support's size; exactly one term is not 0
+            support_sum += sums[j] * (support == j + 1.0)
+    tau = (support_sum - 1.0) / support
     return np.maximum(z - tau[:, None], 0.0)
+
+
+def _sparsemax_loss(pred, idx, p):
+    # p_j (x_j - x_y) is 0 where p_j is (the gaps are finite), so no mask is needed
+    return row_sums(p * (pred - pred[_rows(pred), idx][:, None])) + 0.5 * (1.0 - row_sums(p * p))
 
 
 def multiclass_sparsemax(pred, target):
     """sum_j p_j (x_j - x_y) + (1 - |p|^2) / 2 with p = sparsemax(x); optax multiclass_sparsemax_loss."""
     idx, _ = _index_parts(target, pred.shape[1])
-    p = sparsemax_probabilities(pred)
-    gap = pred - pred[_rows(pred), idx][:, None]
-    return (p * np.where(p > 0, gap, 0.0)).sum(axis=1) + 0.5 * (1.0 - (p * p).sum(axis=1))
+    return _sparsemax_loss(pred, idx, sparsemax_probabilities(pred))
 
 
 def multiclass_sparsemax_grad(pred, target):
-    # a Fenchel-Young loss: its gradient is the prediction minus the target, sparsemax(x) - e_y
+    return multiclass_sparsemax_value_and_grad(pred, target)[1]
+
+
+def multiclass_sparsemax_value_and_grad(pred, target):
     idx, _ = _index_parts(target, pred.shape[1])
-    g = sparsemax_probabilities(pred)
-    g[_rows(pred), idx] -= 1.0
-    return g
+    p = sparsemax_probabilities(pred)  # once for both
+    value = _sparsemax_loss(pred, idx, p)
+    # a Fenchel-Young loss: its gradient is the prediction minus the target, sparsemax(x) - e_y
+    p[_rows(pred), idx] -= 1.0
+    return value, p
 
 
 def multiclass_sparsemax_hess(pred, target):
@@ -917,20 +963,28 @@ def multiclass_sparsemax_hess(pred, target):
 
 def _true_class_probability(pred, target):
     idx, _ = _index_parts(target, pred.shape[1])
-    return idx, pred[_rows(pred), idx]
+    return idx, _picked(pred, idx)
+
+
+def _generalized_ce_of(py, q):
+    return -np.expm1(q * np.log(py)) / q if q < 1.0 else 1.0 - py
 
 
 def generalized_ce(pred, target, *, q=0.5):
     """(1 - p_y^q) / q; Zhang and Sabuncu (2018), Keras categorical_generalized_cross_entropy."""
-    _, py = _true_class_probability(pred, target)
-    return -np.expm1(q * np.log(py)) / q if q < 1.0 else 1.0 - py
+    return _generalized_ce_of(_true_class_probability(pred, target)[1], q)
 
 
 def generalized_ce_grad(pred, target, *, q=0.5):
-    idx, py = _true_class_probability(pred, target)
-    g = np.zeros_like(pred)
-    g[_rows(pred), idx] = -py ** (q - 1.0)  # check refuses p_y = 0 for q < 1, where this is infinite
-    return g
+    return generalized_ce_value_and_grad(pred, target, q=q)[1]
+
+
+def generalized_ce_value_and_grad(pred, target, *, q=0.5):
+    idx, py = _true_class_probability(pred, target)  # once for both
+    g = np.zeros(pred.shape)
+    # check refuses p_y = 0 for q < 1, where this is infinite
+    g.reshape(-1)[_flat_index(pred, idx)] = -py ** (q - 1.0)
+    return _generalized_ce_of(py, q), g
 
 
 def generalized_ce_hess(pred, target, *, q=0.5):
@@ -1088,7 +1142,7 @@ MULTICLASS_PERCEPTRON = Loss(
     summary="Multi-class perceptron loss: how far the best score lies above the target's.",
     formula="max_j x_j - x_y",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_perceptron, grad=multiclass_perceptron_grad, check=_index_check,
-    hess=piecewise_linear_hess,
+    hess=piecewise_linear_hess, value_and_grad=multiclass_perceptron_value_and_grad,
     explain=Explain(
         inputs="pred holds K class scores per row; target one column of class indices.",
         gradient="e_argmax - e_y: 0 when the target already has the highest score (the first maximiser at ties).",
@@ -1105,7 +1159,7 @@ MULTICLASS_SPARSEMAX = Loss(
     summary="Sparsemax loss: the Fenchel-Young loss of the sparsemax projection.",
     formula="sum_j p_j (x_j - x_y) + (1 - |p|^2)/2, p = sparsemax(x)",
     inputs=(SCORES, INDEX_TARGET), value=multiclass_sparsemax, grad=multiclass_sparsemax_grad, check=_index_check,
-    hess=multiclass_sparsemax_hess,
+    hess=multiclass_sparsemax_hess, value_and_grad=multiclass_sparsemax_value_and_grad,
     explain=Explain(
         inputs="pred holds K class scores per row; target one column of class indices.",
         gradient="sparsemax(x) - e_y: the sparse probabilities minus the one-hot target, continuous in x.",
@@ -1123,7 +1177,7 @@ GENERALIZED_CE = Loss(
     summary="Generalized cross-entropy (Lq loss): robust to noisy labels, between cross-entropy and MAE.",
     formula="(1 - p_y^q) / q",
     inputs=(PROBS, INDEX_TARGET), value=generalized_ce, grad=generalized_ce_grad, check=generalized_ce_check,
-    hess=generalized_ce_hess,
+    hess=generalized_ce_hess, value_and_grad=generalized_ce_value_and_grad,
     params=(Param("q", 0.5, "0 < q <= 1: towards 0 it behaves like cross-entropy, at 1 it is 1 - p_y (MAE on "
                   "the one-hot target, halved)", low=0.0, high=1.0, low_open=True),),
     explain=Explain(

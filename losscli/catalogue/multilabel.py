@@ -62,23 +62,48 @@ def _weight_check(pred, target, *, weight=None):
 # ----------------------------------------------------------------------------- margin
 
 
-def _pair_hinges(pred, target):
-    """h[i, j, k] = max(0, 1 - (x_j - x_k)) for relevant j and irrelevant k, else 0."""
-    relevant = target == 1.0
-    pairs = relevant[:, :, None] & ~relevant[:, None, :]
-    return np.where(pairs, np.maximum(0.0, 1.0 - (pred[:, :, None] - pred[:, None, :])), 0.0)
+def _pair_hinges(pred, target, with_grad):
+    """sum over pairs (j relevant, k irrelevant) of max(0, 1 - (x_j - x_k)) per row, and its gradient or None.
+
+    Each unordered pair of columns j < k is visited once: s = y_j - y_k is 1 when j is the relevant one,
+    -1 when k is, 0 when the pair does not count, and the hinge is |s| max(0, 1 - s (x_j - x_k)) (the
+    same bits as the ordered pair's, since x_k - x_j = -(x_j - x_k) exactly). Columns are laid out as
+    rows of a (C, n) array first, so each step works on contiguous memory and sums over the pairs
+    without NumPy's slow axis-1 reductions; nothing of size C x C per row is built.
+    """
+    n, c = pred.shape
+    x = np.ascontiguousarray(pred.T)
+    relevant = (target.T == 1.0).astype(np.float64)
+    total = np.zeros(n)
+    grad = np.zeros((c, n)) if with_grad else None
+    for j in range(c - 1):
+        s = relevant[j] - relevant[j + 1:]
+        margin = 1.0 - s * (x[j] - x[j + 1:])
+        hinge = np.maximum(margin, 0.0)
+        hinge *= np.abs(s)
+        total += hinge.sum(axis=0)
+        if with_grad:
+            # a violated pair pulls its relevant score up and its irrelevant one down; at a hinge of
+            # exactly 0 the subgradient 0 is taken, as torch does
+            pull = s * (margin > 0.0)
+            grad[j] -= pull.sum(axis=0)
+            grad[j + 1:] += pull
+    return total, grad
 
 
 def multilabel_margin(pred, target):
     """sum_{j relevant} sum_{k irrelevant} max(0, 1 - (x_j - x_k)) / C; torch MultiLabelMarginLoss."""
-    return _pair_hinges(pred, target).sum(axis=(1, 2)) / pred.shape[1]
+    return _pair_hinges(pred, target, with_grad=False)[0] / pred.shape[1]
 
 
 def multilabel_margin_grad(pred, target):
-    # each active pair pulls its relevant score up and its irrelevant score down by 1/C; at a hinge of
-    # exactly 0 the subgradient 0 is taken, as torch does
-    active = (_pair_hinges(pred, target) > 0.0).astype(np.float64)
-    return (active.sum(axis=1) - active.sum(axis=2)) / pred.shape[1]
+    return multilabel_margin_value_and_grad(pred, target)[1]
+
+
+def multilabel_margin_value_and_grad(pred, target):
+    total, grad = _pair_hinges(pred, target, with_grad=True)
+    c = pred.shape[1]
+    return total / c, (grad / c).T
 
 
 # ----------------------------------------------------------------------------- counts of mistakes
@@ -143,6 +168,7 @@ MULTILABEL_MARGIN = Loss(
     formula="sum_{j relevant} sum_{k irrelevant} max(0, 1 - (x_j - x_k)) / C",
     inputs=(SCORES, MULTI_HOT), value=multilabel_margin, grad=multilabel_margin_grad,
     hess=piecewise_linear_hess,
+    value_and_grad=multilabel_margin_value_and_grad,
     explain=Explain(
         inputs=_MULTI_HOT_INPUTS + " A row with no relevant (or no irrelevant) label costs 0.",
         gradient="For each violated pair (j relevant, k irrelevant): -1/C on x_j and +1/C on x_k; 0 at a hinge of "

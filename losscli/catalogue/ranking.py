@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_sigmoid, log_softmax, sigmoid
+from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_softmax_and_softmax, row_sums
 
 SCORES = Role("pred", "one column: the model's score of each row (higher ranks first)", width=1,
               defaults=("pred", "score", "prediction", "y_pred"))
@@ -39,21 +39,15 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return x[..., 0]
 
 
-def _softplus_neg(x: np.ndarray) -> np.ndarray:
-    """log(1 + exp(-x)) for any x without overflow."""
-    return -log_sigmoid(x)
-
-
 # ----------------------------------------------------------------------------- ranking softmax
 
 
 def ranking_softmax_value_and_grad(pred, target):
     s, y = _flat(pred), _flat(target)
-    q, m = s.shape
-    logp = log_softmax(s.reshape(q, m))
-    value = -(y * logp).sum(axis=1)
-    grad = -y + y.sum(axis=1, keepdims=True) * np.exp(logp)
-    return value, grad[..., None]
+    logp, p = log_softmax_and_softmax(s)  # one exp for both
+    grad = p * row_sums(y)[:, None]
+    grad -= y
+    return -row_sums(y * logp), grad[..., None]
 
 
 def ranking_softmax(pred, target):
@@ -68,22 +62,36 @@ def ranking_softmax_grad(pred, target):
 # ----------------------------------------------------------------------------- pairwise logistic (RankNet)
 
 
-def _weighted_pairs(s: np.ndarray, weight: np.ndarray, sigma: float):
-    """sum_ij weight_ij log(1 + exp(-sigma (s_i - s_j))) per query and its gradient (q, m, 1).
+def _pair_logistic(s: np.ndarray, y: np.ndarray, sigma: float, pair_weight):
+    """sum over pairs y_i > y_j of w_ij log(1 + exp(-sigma (s_i - s_j))) per query, and its gradient (q, m, 1).
 
-    d/dd log(1 + exp(-d)) = -sigmoid(-d): row i gets -sigma times it and row j the opposite.
+    The (queries, rows) arrays are turned into (rows, queries) ones, and pairs are visited as the rows
+    i and i + k of every query at once, for k = 1 .. m - 1: contiguous slices, so each unordered pair is
+    taken once, nothing of size rows x rows is built and no pair is gathered. t = sign(y_i - y_j) says
+    which of the two should rank higher (0: the pair does not count), and z = sigma t (s_i - s_j) is its
+    margin. ``pair_weight(i, j, t)`` gives w for the row slices i, j of the transposed arrays (0 where a
+    pair does not count). d/dz log(1 + exp(-z)) = -sigmoid(-z); both come from one exp(-|z|).
     """
-    diff = sigma * (s[:, :, None] - s[:, None, :])
-    value = np.where(weight != 0, weight * _softplus_neg(diff), 0.0).sum(axis=(1, 2))
-    pull = weight * sigmoid(-diff)
-    grad = -sigma * (pull.sum(axis=2) - pull.sum(axis=1))
-    return value, grad[..., None]
+    m, q = s.shape[1], s.shape[0]
+    s, y = np.ascontiguousarray(s.T), np.ascontiguousarray(y.T)
+    value, grad = np.zeros((m, q)), np.zeros((m, q))
+    for k in range(1, m):
+        i, j = slice(0, m - k), slice(k, m)
+        t = np.sign(y[i] - y[j])
+        w = pair_weight(i, j, t)
+        z = (sigma * t) * (s[i] - s[j])
+        e = np.exp(-np.abs(z))
+        value[i] += w * (np.maximum(-z, 0.0) + np.log1p(e))
+        pull = np.maximum(e, z <= 0.0) / (1.0 + e)  # sigmoid(-z), as base.sigmoid takes it
+        pull *= w * t
+        grad[i] -= sigma * pull
+        grad[j] += sigma * pull
+    return value.sum(axis=0), grad.T[..., None]
 
 
 def pairwise_logistic_value_and_grad(pred, target, *, sigma=1.0):
     s, y = _flat(pred), _flat(target)
-    better = (y[:, :, None] > y[:, None, :]).astype(np.float64)  # pairs where row i should rank above row j
-    return _weighted_pairs(s, better, sigma)
+    return _pair_logistic(s, y, sigma, lambda i, j, t: np.abs(t))
 
 
 def pairwise_logistic(pred, target, *, sigma=1.0):
@@ -121,13 +129,17 @@ def _inverse_max_dcg(y: np.ndarray, k: int) -> np.ndarray:
 def lambdarank_value_and_grad(pred, target, *, k=30, sigma=1.0):
     s, y = _flat(pred), _flat(target)
     ranks = _ranks(s)
-    gain = 2.0 ** y - 1.0
-    disc = _discount(ranks)
-    # ordered pairs (i, j) with y_i > y_j, the better-ranked of the two within the top k
-    pair = (y[:, :, None] > y[:, None, :]) & (np.minimum(ranks[:, :, None], ranks[:, None, :]) < k)
-    delta_ndcg = ((gain[:, :, None] - gain[:, None, :]) * np.abs(disc[:, :, None] - disc[:, None, :])
-                  * _inverse_max_dcg(y, k)[:, None, None])
-    return _weighted_pairs(s, np.where(pair, delta_ndcg, 0.0), sigma)
+    # (rows, queries), as _pair_logistic slices them
+    gain, disc, ranks = np.ascontiguousarray((2.0 ** y - 1.0).T), np.ascontiguousarray(_discount(ranks).T), ranks.T
+    inverse_best = _inverse_max_dcg(y, k)
+
+    def delta_ndcg(i, j, t):
+        # |delta NDCG| of the pair (gain_high - gain_low) |disc_i - disc_j| / maxDCG, counted when the
+        # better-ranked of the two is within the top k
+        within = np.minimum(ranks[i], ranks[j]) < k
+        return (t * (gain[i] - gain[j])) * np.abs(disc[i] - disc[j]) * inverse_best * within
+
+    return _pair_logistic(s, y, sigma, delta_ndcg)
 
 
 def lambdarank(pred, target, *, k=30, sigma=1.0):

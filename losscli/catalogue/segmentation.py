@@ -25,9 +25,12 @@ from_logits it is multiplied by sigmoid'(x) = p (1 - p).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-from .base import BINARY, PROBABILITY, Explain, Loss, Param, Problem, pred_role, sigmoid, softmax, target_role
+from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, descending_order, pred_role, row_sums, sigmoid,
+                   softmax, target_role)
 
 PRED = pred_role("one column per class: probabilities in [0, 1], or logits with from_logits=true")
 TARGET = target_role(
@@ -248,8 +251,8 @@ def _class_probabilities(pred, from_logits):
 
 
 def _generalized_dice_stats(pred, target, *, smooth=1.0, from_logits=False):
-    p = _class_probabilities(pred, from_logits)
-    return np.hstack([p * target, p * (1.0 - target), (1.0 - p) * target])
+    # p t, p (1 - t) and (1 - p) t, as for dice, of the class probabilities
+    return _stats(_class_probabilities(pred, from_logits), target)
 
 
 def _inverse_frequency_weights(totals):
@@ -268,12 +271,18 @@ def generalized_dice_value(*, totals, smooth=1.0, from_logits=False):
 def generalized_dice_grad(pred, target, *, totals, smooth=1.0, from_logits=False):
     # the weights depend on the targets only, so they are constants for the gradient
     weights = _inverse_frequency_weights(totals)
-    g = _grad(_class_probabilities(pred, from_logits), target, totals, 1.0, 0.5, 0.5, smooth, False,
-              outer=lambda loss: weights)
-    if not from_logits:
-        return g
-    p = softmax(pred)  # through the softmax across columns: p (g - sum_k p_k g_k)
-    return p * (g - (p * g).sum(axis=1, keepdims=True))
+    p = _class_probabilities(pred, from_logits)
+    g = _grad(p, target, totals, 1.0, 0.5, 0.5, smooth, False, outer=lambda loss: weights)
+    return _through_softmax(p, g) if from_logits else g
+
+
+def _through_softmax(p, g):
+    """p (g - sum_k p_k g_k): a gradient g with respect to p = softmax(x), taken to x."""
+    inner = row_sums(p * g)
+    out = np.empty_like(p)
+    for k in range(p.shape[1]):  # column by column: an (n, 1) column against a narrow (n, K) array is slow
+        np.multiply(p[:, k], g[:, k] - inner, out=out[:, k])
+    return out
 
 
 def _generalized_dice_check(pred, target, *, from_logits=False, **_):
@@ -293,8 +302,11 @@ _MCC_EPS = 1e-5  # smp MCCLoss's default eps, added to each of the four counts
 def _mcc_stats(pred, target, *, eps=_MCC_EPS, from_logits=False):
     """Per row, summed over its columns: soft TP, TN, FP and FN (smp flattens every channel into one mask)."""
     p, q = _probs(pred, from_logits)
-    return np.stack([(p * target).sum(axis=1), (q * (1.0 - target)).sum(axis=1),
-                     (p * (1.0 - target)).sum(axis=1), (q * target).sum(axis=1)], axis=1)
+    miss = 1.0 - target
+    stats = np.empty((pred.shape[0], 4), order="F")  # a count at a time, as _stats does
+    for k, (a, b) in enumerate(((p, target), (q, miss), (p, miss), (q, target))):
+        stats[:, k] = row_sums(a * b)
+    return stats
 
 
 def _mcc_parts(totals, eps):
@@ -385,50 +397,83 @@ MCC = Loss(
 # ----------------------------------------------------------------------------- Lovász (needs the sorted set)
 
 
-def _lovasz_weights(labels_sorted):
-    """The Lovász extension's weights for errors sorted in decreasing order: the increments of the Jaccard loss
-    1 - (G - cumsum(y)) / (G + cumsum(1 - y)) as the sorted elements join the error set one by one (Berman et
-    al., Algorithm 1)."""
-    positives = labels_sorted.sum()
-    intersection = positives - np.cumsum(labels_sorted)
-    union = positives + np.cumsum(1.0 - labels_sorted)
-    jaccard = 1.0 - intersection / union
-    jaccard[1:] = jaccard[1:] - jaccard[:-1]
-    return jaccard
+def _lovasz(errors, labels, with_grad):
+    """The Lovász extension of the Jaccard loss at ``errors`` and, if asked, its gradient (Berman et al., Algorithm 1).
+
+    The errors are sorted decreasingly and weighted by the increments of the Jaccard loss
+    1 - (G - cumsum(y)) / (G + cumsum(1 - y)) as the sorted elements join the error set one by one;
+    G counts every positive label. Only positive errors are sorted: the others come last, where they
+    add nothing (an error <= 0 is cut by the hinge's relu, and |fg - p| = 0 is 0) and take no
+    gradient, and the weights of the ones before them depend on no later element. The sort is stable
+    (ties keep row order, as torch.sort on CPU): the value does not depend on it, the split of the
+    gradient among tied elements does.
+    """
+    positive = errors > 0.0
+    counted = None if positive.all() else np.flatnonzero(positive)  # None: every element
+    kept, kept_labels = (errors, labels) if counted is None else (errors[counted], labels[counted])
+    order = descending_order(kept)
+    sorted_labels = kept_labels[order]
+    positives = labels.sum()
+    intersection = positives - np.cumsum(sorted_labels)
+    union = positives + np.cumsum(1.0 - sorted_labels)
+    weights = 1.0 - intersection / union
+    weights[1:] = weights[1:] - weights[:-1]
+    value = float(np.dot(kept[order], weights))
+    if not with_grad:
+        return value, None
+    d_errors = np.zeros(errors.size)
+    d_errors[order if counted is None else counted[order]] = weights
+    return value, d_errors
 
 
-def _lovasz_sorted(errors, labels):
-    """Order of the errors, largest first (a stable sort: ties keep row order, as torch.sort on CPU), and weights."""
-    order = np.argsort(-errors, kind="stable")
-    return order, _lovasz_weights(labels[order])
+# value and stats_grad are asked of the same held statistics (engine/held.py hands both the same array), and
+# the sort is nearly all their cost: stats_grad, which needs the value's sort anyway, leaves the value here
+_VALUES: dict[int, tuple[weakref.ref, float]] = {}
+
+
+def _remember_value(stats, value: float) -> None:
+    if not isinstance(stats, np.ndarray):
+        return
+    key = id(stats)
+    _VALUES[key] = (weakref.ref(stats, lambda _: _VALUES.pop(key, None)), value)
+
+
+def _remembered_value(stats) -> float | None:
+    entry = _VALUES.get(id(stats))
+    return entry[1] if entry is not None and entry[0]() is stats else None
 
 
 def _hinge_stats(pred, target):
     """Per element the hinge error 1 - x s (s = 2y - 1) and the label, laid out [errors..., labels...]."""
-    return np.hstack([1.0 - pred * (2.0 * target - 1.0), target])
+    c = pred.shape[1]
+    s = np.empty((pred.shape[0], 2 * c))
+    s[:, :c] = 1.0 - pred * (2.0 * target - 1.0)
+    s[:, c:] = target
+    return s
+
+
+def _hinge_errors(totals):
+    s = np.asarray(totals, dtype=np.float64)
+    c = s.shape[1] // 2
+    return s, s[:, :c].ravel(), s[:, c:].ravel()
 
 
 def lovasz_hinge_value(*, totals):
     """sum_k relu(e_(k)) w_k over every element, errors sorted decreasingly; smp LovaszLoss(mode='binary')."""
-    s = np.asarray(totals, dtype=np.float64)
-    c = s.shape[1] // 2
-    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
-    if errors.size == 0:
-        return 0.0
-    order, weights = _lovasz_sorted(errors, labels)
-    return float(np.dot(np.maximum(errors[order], 0.0), weights))
+    known = _remembered_value(totals)
+    if known is not None:
+        return known
+    _, errors, labels = _hinge_errors(totals)
+    return _lovasz(errors, labels, with_grad=False)[0]
 
 
 def lovasz_hinge_stats_grad(*, totals):
-    s = np.asarray(totals, dtype=np.float64)
+    s, errors, labels = _hinge_errors(totals)
     c = s.shape[1] // 2
-    errors, labels = s[:, :c].ravel(), s[:, c:].ravel()
     d = np.zeros_like(s)
-    if errors.size:
-        order, weights = _lovasz_sorted(errors, labels)
-        d_errors = np.zeros(errors.size)
-        d_errors[order] = np.where(errors[order] > 0.0, weights, 0.0)  # relu passes nothing at 0, as torch
-        d[:, :c] = d_errors.reshape(-1, c)
+    value, d_errors = _lovasz(errors, labels, with_grad=True)  # relu passes nothing at 0, as torch
+    d[:, :c] = d_errors.reshape(s.shape[0], c)
+    _remember_value(totals, value)
     return d
 
 
@@ -438,39 +483,40 @@ def lovasz_hinge_grad(pred, target, *, totals):
 
 
 def _softmax_stats(pred, target, *, from_logits=True):
-    p = softmax(pred) if from_logits else pred
-    return np.hstack([p, target])
+    k = pred.shape[1]
+    s = np.empty((pred.shape[0], k + 1))
+    s[:, :k] = softmax(pred) if from_logits else pred
+    s[:, k] = target[:, 0]
+    return s
 
 
-def _present_classes(s):
+def _lovasz_softmax_classes(totals, with_grad):
+    """The mean over present classes of each class's Lovász value, and its gradient with respect to the stats."""
+    s = np.asarray(totals, dtype=np.float64)
     c = s.shape[1] - 1
     labels = s[:, c]
     present = [k for k in range(c) if (labels == k).any()]
-    return labels, present
+    d = np.zeros_like(s) if with_grad else None
+    losses = []
+    for k in present:
+        fg = (labels == k).astype(np.float64)
+        gap = s[:, k] - fg
+        value, d_errors = _lovasz(np.abs(gap), fg, with_grad)
+        losses.append(value)
+        if with_grad:
+            d[:, k] = d_errors * np.sign(gap) / len(present)
+    return (float(np.mean(losses)) if losses else 0.0), d
 
 
 def lovasz_softmax_value(*, totals, from_logits=True):
     """mean over classes present of sum_k |fg - p|_(k) w_k; smp LovaszLoss(mode='multiclass'), classes='present'."""
-    s = np.asarray(totals, dtype=np.float64)
-    labels, present = _present_classes(s)
-    losses = []
-    for k in present:
-        fg = (labels == k).astype(np.float64)
-        errors = np.abs(fg - s[:, k])
-        order, weights = _lovasz_sorted(errors, fg)
-        losses.append(np.dot(errors[order], weights))
-    return float(np.mean(losses)) if losses else 0.0
+    known = _remembered_value(totals)
+    return known if known is not None else _lovasz_softmax_classes(totals, with_grad=False)[0]
 
 
 def lovasz_softmax_stats_grad(*, totals, from_logits=True):
-    s = np.asarray(totals, dtype=np.float64)
-    labels, present = _present_classes(s)
-    d = np.zeros_like(s)
-    for k in present:
-        fg = (labels == k).astype(np.float64)
-        errors = np.abs(fg - s[:, k])
-        order, weights = _lovasz_sorted(errors, fg)
-        d[order, k] = weights * np.sign(s[order, k] - fg[order]) / len(present)
+    value, d = _lovasz_softmax_classes(totals, with_grad=True)
+    _remember_value(totals, value)
     return d
 
 
@@ -478,8 +524,7 @@ def lovasz_softmax_grad(pred, target, *, totals, from_logits=True):
     g = totals[:, :pred.shape[1]]
     if not from_logits:
         return g
-    p = softmax(pred)
-    return p * (g - (p * g).sum(axis=1, keepdims=True))
+    return _through_softmax(softmax(pred), g)
 
 
 def _lovasz_softmax_check(pred, target, *, from_logits=True):

@@ -36,6 +36,7 @@ class HeldRows:
     size: int = 0
     whole_grad: np.ndarray | None = None  # d value / d stats of the whole set, row order
     group_grad: np.ndarray | None = None  # d value_g / d stats for each row's own group g
+    groups: dict = field(default_factory=dict)  # group id -> that group's rows, made once (see rows())
 
     def add(self, stats: np.ndarray, codes: np.ndarray | None) -> None:
         self.size += stats.size
@@ -45,6 +46,7 @@ class HeldRows:
                 f"not on sums), and this input has more than {HELD_LIMIT:,} statistics ({HELD_LIMIT * 8 / 2**30:.0f} "
                 "GiB). Compute it on a sample of the rows, or on smaller groups of rows in separate runs.")
         self.parts.append(stats)
+        self.groups.clear()
         if codes is not None:
             self.codes.append(np.asarray(codes))
 
@@ -54,10 +56,25 @@ class HeldRows:
             self.add(stats, None if codes is None else ids[codes])
 
     def rows(self) -> np.ndarray:
-        return np.concatenate(self.parts) if self.parts else np.zeros((0, 0))
+        """Every row's statistics as one array.
+
+        The parts are joined once and kept joined, so the gradient's pass and the value get the very same
+        array (and a group the same array of its rows, group_rows): a loss may keep work done on it, as the
+        Lovász losses keep the value their gradient's sort gave.
+        """
+        if len(self.parts) > 1:
+            self.parts = [np.concatenate(self.parts)]
+        return self.parts[0] if self.parts else np.zeros((0, 0))
 
     def row_codes(self) -> np.ndarray | None:
-        return np.concatenate(self.codes) if self.codes else None
+        if len(self.codes) > 1:
+            self.codes = [np.concatenate(self.codes)]
+        return self.codes[0] if self.codes else None
+
+    def group_rows(self, g: int) -> np.ndarray:
+        if g not in self.groups:
+            self.groups[g] = self.rows()[self.row_codes() == g]
+        return self.groups[g]
 
     def states(self, loss, params, groups: int):
         """(whole, per group): object arrays of statistics arrays, what loss.value(totals=...) takes."""
@@ -67,7 +84,7 @@ class HeldRows:
         codes = self.row_codes()
         per_group = np.empty(groups, dtype=object)
         for g in range(groups):
-            per_group[g] = rows if codes is None else rows[codes == g]
+            per_group[g] = rows if codes is None else self.group_rows(g)
         return whole, per_group
 
     def prepare_gradients(self, loss, params, grouped: bool) -> None:
@@ -79,5 +96,4 @@ class HeldRows:
         codes = self.row_codes()
         self.group_grad = np.zeros_like(self.whole_grad)
         for g in np.unique(codes):
-            mine = codes == g
-            self.group_grad[mine] = loss.stats_grad(totals=rows[mine], **params)
+            self.group_grad[codes == g] = loss.stats_grad(totals=self.group_rows(int(g)), **params)
