@@ -497,6 +497,21 @@ def test_nan_drop_equals_the_rows_left_and_keeps_row_numbers(tmp_path):
     assert "left out 3 of 5 rows" in result.output
 
 
+def test_finite_values_whose_sum_overflows_are_not_taken_for_missing():
+    # the screen proves a column finite by its sum; 1e308 + 1e308 overflows, which must not be read as a NaN
+    big = np.array([[1e308, 1e308], [1e308, -1.0], [1e308, 1e308]])
+    result = losscli.compute({"pred": big, "target": big}, ["mae"], inputs={"pred": "pred", "target": "target"})
+    assert result.results[0].value == 0.0
+
+
+@pytest.mark.parametrize("column", [0, 1])
+def test_a_nan_in_any_column_of_a_wide_input_names_its_row(column):
+    pred = np.zeros((5, 2))
+    pred[3, column] = np.nan
+    with pytest.raises(losscli.InputDataError, match="row 4"):
+        losscli.compute({"pred": pred, "target": np.zeros((5, 2))}, ["mse"], inputs={"pred": "pred", "target": "target"})
+
+
 def test_nan_propagate_gives_null_results_and_nan_rows(tmp_path):
     path = tmp_path / "n.csv"
     path.write_bytes(b"pred,target,g\n1,2,a\nnan,3,a\n3,3,b\n")

@@ -36,10 +36,13 @@ from .hard import HardMeans, Rows, hard_spec
 from .queries import QueryRows, query_losses
 from .state import State, histogram, local_groups, terms
 
-# Rows per batch read from a source (about 8 MiB per float64 column), and elements per block:
-# a block's temporaries (512 KiB each) stay near the core; measured best of 8K to 128K on 2 cores.
+# Rows per batch read from a source (about 8 MiB per float64 column), and elements per block, counted
+# over every input column of the widest loss: a block's temporaries (1 MiB each) stay near the core,
+# while each NumPy call's fixed cost, paid holding the GIL, stays small beside its work. Measured on
+# 2 cores over 2^14 to 2^18 (bench/bench_losses.py): 2^17 was fastest for mse, mae, huber, bce_logits,
+# focal and cross_entropy; 2^16 was 10-50% slower for the cheap ones, whose threads queued for the GIL.
 DEFAULT_BATCH_ROWS = 1 << 20
-BLOCK_ELEMENTS = 1 << 16
+BLOCK_ELEMENTS = 1 << 17
 
 @dataclass
 class Options:
