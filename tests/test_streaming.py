@@ -147,6 +147,40 @@ def test_integers_first_and_floats_later_stream(tmp_path):
     assert whole == pytest.approx(np.mean(np.r_[np.zeros(3000), 1.0]), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [pa.int64(), pa.uint32(), pa.int8()])
+def test_integer_keys_group_as_their_text_does_across_batches(dtype):
+    # integer keys are looked up by binary search in the keys seen so far, other keys by Arrow's hash lookup:
+    # both must give the same groups with the same rows, however the rows are batched
+    rng = np.random.default_rng(11)
+    n = 5000
+    key = rng.integers(0, 120, size=n)
+    key[rng.random(n) < 0.3] = rng.integers(0, 5)  # some keys frequent, some seen in one batch only
+    pred, target = rng.normal(size=n), rng.normal(size=n)
+    grouped = {}
+    for kind, column in (("int", pa.array(key, type=dtype)), ("text", pa.array(key.astype(str)))):
+        table = pa.table({"pred": pred, "target": target, "k": column})
+        report = losscli.compute(table, ["mse"], group_by="k", grad=True, batch_rows=173)
+        grouped[kind] = {str(r.group["k"]): (r.value, r.n, r.grad["l2"]) for r in report.results if r.group}
+    assert grouped["int"] == grouped["text"]
+    for k in np.unique(key):
+        mine = key == k
+        assert grouped["int"][str(k)][0] == pytest.approx(np.mean((pred[mine] - target[mine]) ** 2), rel=1e-12)
+
+
+def test_query_losses_with_integer_keys_equal_text_keys_when_spilled():
+    rng = np.random.default_rng(12)
+    n = 6000
+    key = rng.permutation(np.repeat(np.arange(300), 20))  # every query's rows scattered across batches
+    pred, target = rng.normal(size=n), rng.integers(0, 4, size=n).astype(float)
+    values = []
+    for column in (pa.array(key), pa.array(key.astype(str))):
+        table = pa.table({"pred": pred, "target": target, "q": column})
+        # batches of 500 rows hold at most 1000 query rows in memory: the rest go through the spill files
+        report = losscli.compute(table, ["ranking_softmax", "lambdarank"], query="q", grad=True, batch_rows=500)
+        values.append([(r.value, r.n, r.grad["l2"]) for r in report.results])
+    assert values[0] == values[1]
+
+
 # ----------------------------------------------------------------------------- standard input
 
 

@@ -21,30 +21,60 @@ class ColumnKeys:
 
     def __init__(self) -> None:
         self.values: pa.Array | None = None
+        # integer keys only: the values seen, sorted, and their ids; pc.index_in would hash every value seen
+        # so far again for each batch, which made a million query keys cost seconds
+        self._sorted: np.ndarray | None = None
+        self._sorted_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return 0 if self.values is None else len(self.values)
 
     def ids(self, column: pa.Array) -> np.ndarray:
-        import pyarrow.compute as pc
-
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
         dictionary = encoded.dictionary
         if self.values is None:
             self.values = dictionary.slice(0, 0)
+            if pa.types.is_integer(dictionary.type):
+                self._sorted = as_numpy(dictionary)[:0]
+                self._sorted_ids = np.zeros(0, dtype=np.intp)
         elif dictionary.type != self.values.type:
             dictionary = dictionary.cast(self.values.type)
-        known = as_numpy(pc.index_in(dictionary, value_set=self.values))
-        # an index with nulls comes as floats, NaN for the values not seen before
-        new = np.isnan(known) if known.dtype.kind == "f" else np.zeros(len(dictionary), dtype=bool)
-        mapping = np.where(new, 0, np.nan_to_num(known)).astype(np.intp)
+        known, new = self._known(dictionary) if self._sorted is not None else self._known_by_hash(dictionary)
+        mapping = known
         if new.any():
             mapping[new] = len(self) + np.arange(int(new.sum()))
             self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])
+            if self._sorted is not None:
+                self._insert(as_numpy(dictionary)[new], mapping[new])
         indices = as_numpy(encoded.indices)
         return mapping[indices]
+
+    def _known_by_hash(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """Each dictionary value's id (0 where new) and which values are new, by Arrow's hash lookup."""
+        import pyarrow.compute as pc
+
+        known = as_numpy(pc.index_in(dictionary, value_set=self.values))
+        # an index with nulls comes as floats, NaN for the values not seen before
+        new = np.isnan(known) if known.dtype.kind == "f" else np.zeros(len(dictionary), dtype=bool)
+        return np.where(new, 0, np.nan_to_num(known)).astype(np.intp), new
+
+    def _known(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """The same for integer keys, by binary search in the sorted values seen so far."""
+        values = as_numpy(dictionary)
+        place = np.minimum(np.searchsorted(self._sorted, values), max(0, self._sorted.size - 1))
+        found = self._sorted[place] == values if self._sorted.size else np.zeros(values.size, dtype=bool)
+        known = np.zeros(values.size, dtype=np.intp)
+        known[found] = self._sorted_ids[place[found]]
+        return known, ~found
+
+    def _insert(self, values: np.ndarray, ids: np.ndarray) -> None:
+        order = np.argsort(values, kind="stable")
+        values, ids = values[order], ids[order]
+        at = np.searchsorted(self._sorted, values)
+        self._sorted = np.insert(self._sorted, at, values)
+        self._sorted_ids = np.insert(self._sorted_ids, at, ids)
 
 
 class GroupKeys:
