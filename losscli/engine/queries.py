@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputDataError
+from .blocks import run_blocks
 from .groups import GroupKeys
 from .state import State
 
@@ -379,7 +380,8 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
 
     Queries of the same size are stacked into (queries, rows, width) arrays, so the loss's own code
     is vectorised over queries and no Python loop runs over rows; a loop runs over the distinct
-    sizes, in chunks that keep (rows x rows) temporaries bounded. Consecutive queries of one size
+    sizes, in chunks that keep (rows x rows) temporaries bounded, and the chunks run on the engine's
+    thread pool (each writes only its own queries' results). Consecutive queries of one size
     (every query, when all have the same size) are one run of rows: a view is stacked, without
     gathering rows. Each chunk's gradient is summed per query while it is small; the whole (rows,
     width) gradient is kept only for ``row_grad`` (--grad-out).
@@ -392,32 +394,38 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
     grad = np.zeros((n, width)) if row_grad else None
     if with_grad:
         grad_sq, grad_sum, grad_absmax = np.zeros(q), np.zeros(q), np.zeros(q)
+
+    def evaluate_chunk(size: int, chosen: np.ndarray) -> None:
+        # chunks write disjoint queries (and rows) of the outputs, so they may run on threads at once
+        if chosen[-1] - chosen[0] == chosen.size - 1:  # consecutive queries: one run of rows
+            index = slice(starts[chosen[0]], starts[chosen[-1]] + size)
+        else:
+            index = (starts[chosen][:, None] + np.arange(size)).ravel()
+        stacked = {role: a[index].reshape(chosen.size, size, a.shape[1]) for role, a in inputs.items()}
+        if with_grad:
+            if loss.value_and_grad is not None:
+                v, g = loss.value_and_grad(**stacked, **params)
+            else:
+                v, g = loss.value(**stacked, **params), loss.grad(**stacked, **params)
+            g = np.asarray(g, dtype=np.float64).reshape(chosen.size, size * width)
+            grad_sq[chosen] = np.einsum("ij,ij->i", g, g)
+            grad_sum[chosen] = g.sum(axis=1)
+            grad_absmax[chosen] = np.abs(g).max(axis=1)
+            if grad is not None:
+                grad[index] = g.reshape(-1, width)
+        else:
+            v = loss.value(**stacked, **params)
+        raw[chosen] = np.asarray(v, dtype=np.float64)
+        if loss.norm is not None:
+            denom[chosen] = np.asarray(loss.norm(**stacked, **params), dtype=np.float64)
+
+    chunks = []
     for size in np.unique(sizes):
         which = np.flatnonzero(sizes == size)
         step = max(1, PAIR_ELEMENTS // int(size * size * max(1, width)))
-        for lo in range(0, which.size, step):
-            chosen = which[lo:lo + step]
-            if chosen[-1] - chosen[0] == chosen.size - 1:  # consecutive queries: one run of rows
-                index = slice(starts[chosen[0]], starts[chosen[-1]] + size)
-            else:
-                index = (starts[chosen][:, None] + np.arange(size)).ravel()
-            stacked = {role: a[index].reshape(chosen.size, size, a.shape[1]) for role, a in inputs.items()}
-            if with_grad:
-                if loss.value_and_grad is not None:
-                    v, g = loss.value_and_grad(**stacked, **params)
-                else:
-                    v, g = loss.value(**stacked, **params), loss.grad(**stacked, **params)
-                g = np.asarray(g, dtype=np.float64).reshape(chosen.size, size * width)
-                grad_sq[chosen] = np.einsum("ij,ij->i", g, g)
-                grad_sum[chosen] = g.sum(axis=1)
-                grad_absmax[chosen] = np.abs(g).max(axis=1)
-                if grad is not None:
-                    grad[index] = g.reshape(-1, width)
-            else:
-                v = loss.value(**stacked, **params)
-            raw[chosen] = np.asarray(v, dtype=np.float64)
-            if loss.norm is not None:
-                denom[chosen] = np.asarray(loss.norm(**stacked, **params), dtype=np.float64)
+        chunks += [(int(size), which[lo:lo + step]) for lo in range(0, which.size, step)]
+    # NumPy releases the GIL in its loops, so the chunks use every core of the engine's pool
+    run_blocks(evaluate_chunk, chunks)
     used = denom > 0
     raw = np.where(used, raw, 0.0)
     w = np.ones(q) if weight is None else weight
