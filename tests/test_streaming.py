@@ -167,6 +167,28 @@ def test_integer_keys_group_as_their_text_does_across_batches(dtype):
         assert grouped["int"][str(k)][0] == pytest.approx(np.mean((pred[mine] - target[mine]) ** 2), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [pa.int64(), pa.uint16()])
+def test_integer_keys_in_runs_group_as_their_text_does(dtype):
+    # integer keys in long runs are encoded one value per run: a key whose runs recur later in the same
+    # batch or in another batch must still be one group, as its text is
+    rng = np.random.default_rng(13)
+    runs = rng.integers(0, 40, size=300)
+    runs[1::2] = runs[::2]  # a key often repeats right after itself: runs of runs
+    key = np.repeat(runs, rng.integers(1, 30, size=runs.size))
+    n = key.size
+    pred, target = rng.normal(size=n), rng.normal(size=n)
+    grouped = {}
+    for kind, column in (("int", pa.array(key, type=dtype)), ("text", pa.array(key.astype(str)))):
+        table = pa.table({"pred": pred, "target": target, "k": column})
+        report = losscli.compute(table, ["mse"], group_by="k", grad=True, batch_rows=997)
+        grouped[kind] = {str(r.group["k"]): (r.value, r.n, r.grad["l2"]) for r in report.results if r.group}
+    assert grouped["int"] == grouped["text"]
+    for k in np.unique(key):
+        mine = key == k
+        assert grouped["int"][str(k)][0] == pytest.approx(np.mean((pred[mine] - target[mine]) ** 2), rel=1e-12)
+        assert grouped["int"][str(k)][1] == mine.sum()
+
+
 def test_query_losses_with_integer_keys_equal_text_keys_when_spilled():
     rng = np.random.default_rng(12)
     n = 6000

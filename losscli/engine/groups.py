@@ -32,8 +32,7 @@ class ColumnKeys:
     def ids(self, column: pa.Array) -> np.ndarray:
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
-        dictionary = encoded.dictionary
+        dictionary, indices, lengths = _encoded(column)
         if self.values is None:
             self.values = dictionary.slice(0, 0)
             if pa.types.is_integer(dictionary.type):
@@ -48,8 +47,7 @@ class ColumnKeys:
             self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])
             if self._sorted is not None:
                 self._insert(as_numpy(dictionary)[new], mapping[new])
-        indices = as_numpy(encoded.indices)
-        return mapping[indices]
+        return mapping[indices] if lengths is None else np.repeat(mapping[indices], lengths)
 
     def _known_by_hash(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Each dictionary value's id (0 where new) and which values are new, by Arrow's hash lookup."""
@@ -75,6 +73,29 @@ class ColumnKeys:
         at = np.searchsorted(self._sorted, values)
         self._sorted = np.insert(self._sorted, at, values)
         self._sorted_ids = np.insert(self._sorted_ids, at, ids)
+
+
+def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
+    """The distinct values of a column in order of first appearance, each row's index into them, and None;
+    or for a column in runs of equal keys, each run's index and the runs' lengths.
+
+    An integer column in runs of equal keys (a ranking file stores each query's rows together) is
+    encoded one value per run: hashing every row took most of ranking_softmax's time. Equal keys in
+    different runs still get one index, as Arrow encodes the runs' values.
+    """
+    if pa.types.is_dictionary(column.type):
+        return column.dictionary, as_numpy(column.indices), None
+    if pa.types.is_integer(column.type) and not column.null_count and len(column) > 1:
+        values = as_numpy(column)
+        new_run = np.empty(values.size, dtype=bool)
+        new_run[0] = True
+        np.not_equal(values[1:], values[:-1], out=new_run[1:])
+        starts = np.flatnonzero(new_run)
+        if 4 * starts.size <= values.size:  # runs of 4 rows or more on average: fewer values to hash
+            runs = from_numpy(values[starts]).dictionary_encode()
+            return runs.dictionary, as_numpy(runs.indices), np.diff(starts, append=values.size)
+    encoded = column.dictionary_encode()
+    return encoded.dictionary, as_numpy(encoded.indices), None
 
 
 class GroupKeys:
