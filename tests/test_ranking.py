@@ -69,6 +69,18 @@ def test_ranking_softmax_matches_torch(scale):
                          per_query_mean(lambda s, y: -(y * torch.log_softmax(s, dim=0)).sum()))
 
 
+def test_ranking_softmax_of_one_row_queries_is_zero():
+    # a lone row has softmax 1: it costs nothing and gets no gradient, whatever its score and relevance
+    # (it once counted log 2 per relevance unit: the winner's exp was taken as the mass of the other rows)
+    value, grad = ours("ranking_softmax", {}, {"pred": [0.3, 1.0, 2.0, -7.0], "target": [1.0, 1.0, 0.0, 3.0],
+                                               "query": [0, 1, 1, 2]})
+    pair = -np.log(np.exp(1.0) / (np.exp(1.0) + np.exp(2.0)))
+    assert value == pytest.approx(pair / 3, rel=1e-14)
+    assert grad.ravel()[0] == 0.0 and grad.ravel()[3] == 0.0
+    assert_matches_torch("ranking_softmax", {}, ranking_data(queries=12, size=(1, 3)),
+                         per_query_mean(lambda s, y: -(y * torch.log_softmax(s, dim=0)).sum()))
+
+
 # ----------------------------------------------------------------------------- pairwise logistic (rax)
 
 

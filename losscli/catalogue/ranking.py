@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role, log_softmax_and_softmax, row_sums
+from .base import NON_NEGATIVE, REAL, Domain, Explain, Loss, Param, Role
 
 SCORES = Role("pred", "one column: the model's score of each row (higher ranks first)", width=1,
               defaults=("pred", "score", "prediction", "y_pred"))
@@ -43,11 +43,21 @@ def _flat(x: np.ndarray) -> np.ndarray:
 
 
 def ranking_softmax_value_and_grad(pred, target):
-    s, y = _flat(pred), _flat(target)
-    logp, p = log_softmax_and_softmax(s)  # one exp for both
-    grad = p * row_sums(y)[:, None]
+    # as (rows, queries) arrays every reduction over a query's rows adds or compares whole contiguous rows
+    # of the array; a (queries, rows) array's short last axis was reduced one query at a time
+    s, y = np.ascontiguousarray(_flat(pred).T), np.ascontiguousarray(_flat(target).T)
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
+        shifted = s - s.max(axis=0)
+    e = np.exp(shifted)
+    # log softmax = shifted - log1p(rest), rest the mass of every row but the maximum's (whose e is 1): log1p keeps
+    # the tiny log-probability of a winner that takes nearly all the mass. Tied maxima each add their 1 to rest.
+    winners = shifted == 0.0
+    rest = np.where(winners, 0.0, e).sum(axis=0) + (winners.sum(axis=0) - 1.0)
+    logp = shifted - np.log1p(rest)
+    relevance = y.sum(axis=0)
+    grad = e * (relevance / (1.0 + rest))  # p_i sum_j y_j
     grad -= y
-    return -row_sums(y * logp), grad[..., None]
+    return -np.einsum("ij,ij->j", y, logp), grad.T[..., None]
 
 
 def ranking_softmax(pred, target):
@@ -162,13 +172,17 @@ def _tie_averaged_dcg(s: np.ndarray, gain: np.ndarray, k: int | None) -> np.ndar
     """
     q, m = s.shape
     order = np.argsort(-s, axis=1, kind="stable")
-    s_sorted = np.take_along_axis(s, order, axis=1)
-    g_sorted = np.take_along_axis(gain, order, axis=1)
+    # one flat index for both gathers: take_along_axis builds and broadcasts an index per axis
+    flat = (order + (m * np.arange(q))[:, None]).reshape(-1)
+    s_sorted = s.reshape(-1)[flat].reshape(q, m)
+    g_sorted = gain.reshape(-1)[flat].reshape(q, m)
     discount = 1.0 / np.log2(np.arange(m) + 2.0)
     if k is not None:
         discount[k:] = 0.0
     new_run = np.ones((q, m), dtype=bool)
     new_run[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
+    if new_run.all():  # no ties: every run is one row, and its share is its own gain times its own discount
+        return (g_sorted * discount).sum(axis=1)
     run = (np.cumsum(new_run, axis=1) - 1) + m * np.arange(q)[:, None]  # a distinct id per (query, run)
     run = run.ravel()
     size = q * m
