@@ -284,13 +284,19 @@ def npairs_value_and_grad(anchor, positive, label):
     y = label[..., 0]
     same = (y[:, :, None] == y[:, None, :]).astype(np.float64)
     count = np.einsum("qij->qi", same)  # each anchor's positives (itself included): the target is uniform on them
-    shifted = s - s.max(axis=2, keepdims=True)
+    # in place from here on: every (q, m, m) temporary is megabytes, and a fresh one is fresh pages to fault in
+    shifted = s
+    shifted -= s.max(axis=2, keepdims=True)
     e = np.exp(shifted)  # once, for log p and p
     total = np.einsum("qij->qi", e)
     m = s.shape[1]
     # sum_j t_ij log p_ij with t_i uniform on the same-label j: mean of their shifted scores minus log total
     cross_entropy = np.log(total) - np.einsum("qij,qij->qi", same, shifted) / count
-    grad = (e / total[..., None] - same / count[..., None]) @ positive / m
+    e /= total[..., None]  # p
+    same /= count[..., None]  # t
+    e -= same
+    grad = e @ positive
+    grad /= m
     return np.einsum("qi->q", cross_entropy) / m, grad
 
 

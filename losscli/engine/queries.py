@@ -409,7 +409,7 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
                 v, g = loss.value(**stacked, **params), loss.grad(**stacked, **params)
             g = np.asarray(g, dtype=np.float64).reshape(chosen.size, size * width)
             grad_sq[chosen] = np.einsum("ij,ij->i", g, g)
-            grad_sum[chosen] = g.sum(axis=1)
+            grad_sum[chosen] = np.einsum("ij->i", g)  # sum(axis=1) went one short row at a time, 4x slower
             grad_absmax[chosen] = np.abs(g).max(axis=1)
             if grad is not None:
                 grad[index] = g.reshape(-1, width)
