@@ -182,7 +182,7 @@ def _tie_averaged_dcg(s: np.ndarray, gain: np.ndarray, k: int | None) -> np.ndar
     new_run = np.ones((q, m), dtype=bool)
     new_run[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
     if new_run.all():  # no ties: every run is one row, and its share is its own gain times its own discount
-        return (g_sorted * discount).sum(axis=1)
+        return np.einsum("ij,j->i", g_sorted, discount)
     run = (np.cumsum(new_run, axis=1) - 1) + m * np.arange(q)[:, None]  # a distinct id per (query, run)
     run = run.ravel()
     size = q * m
@@ -200,11 +200,13 @@ def ndcg_loss(pred, target, *, k=None):
     """
     s, y = _flat(pred), _flat(target)
     dcg = _tie_averaged_dcg(s, y, k)
-    ideal = -np.sort(-y, axis=1)
+    # equal labels are interchangeable: no need to sort -y stably. Contiguous, so that its DCG is summed as the
+    # no-ties DCG of the scores is (a perfect ranking then scores exactly 0)
+    ideal = np.ascontiguousarray(np.sort(y, axis=1)[:, ::-1])
     discount = 1.0 / np.log2(np.arange(y.shape[1]) + 2.0)
     if k is not None:
         discount[k:] = 0.0
-    best = (ideal * discount).sum(axis=1)
+    best = np.einsum("ij,j->i", ideal, discount)  # sum(axis=1) went one short row at a time
     ndcg = np.where(best > 0, dcg / np.where(best > 0, best, 1.0), 0.0)
     return 1.0 - ndcg
 
