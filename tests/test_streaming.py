@@ -147,40 +147,32 @@ def test_integers_first_and_floats_later_stream(tmp_path):
     assert whole == pytest.approx(np.mean(np.r_[np.zeros(3000), 1.0]), rel=1e-12)
 
 
-@pytest.mark.parametrize("dtype", [pa.int64(), pa.uint32(), pa.int8()])
-def test_integer_keys_group_as_their_text_does_across_batches(dtype):
-    # integer keys are looked up by binary search in the keys seen so far, other keys by Arrow's hash lookup:
-    # both must give the same groups with the same rows, however the rows are batched
-    rng = np.random.default_rng(11)
-    n = 5000
+def scattered_keys(rng, n):
     key = rng.integers(0, 120, size=n)
     key[rng.random(n) < 0.3] = rng.integers(0, 5)  # some keys frequent, some seen in one batch only
-    pred, target = rng.normal(size=n), rng.normal(size=n)
-    grouped = {}
-    for kind, column in (("int", pa.array(key, type=dtype)), ("text", pa.array(key.astype(str)))):
-        table = pa.table({"pred": pred, "target": target, "k": column})
-        report = losscli.compute(table, ["mse"], group_by="k", grad=True, batch_rows=173)
-        grouped[kind] = {str(r.group["k"]): (r.value, r.n, r.grad["l2"]) for r in report.results if r.group}
-    assert grouped["int"] == grouped["text"]
-    for k in np.unique(key):
-        mine = key == k
-        assert grouped["int"][str(k)][0] == pytest.approx(np.mean((pred[mine] - target[mine]) ** 2), rel=1e-12)
+    return key
 
 
-@pytest.mark.parametrize("dtype", [pa.int64(), pa.uint16()])
-def test_integer_keys_in_runs_group_as_their_text_does(dtype):
-    # integer keys in long runs are encoded one value per run: a key whose runs recur later in the same
-    # batch or in another batch must still be one group, as its text is
-    rng = np.random.default_rng(13)
-    runs = rng.integers(0, 40, size=300)
+def keys_in_runs(rng, n):
+    runs = rng.integers(0, 40, size=2 * (n // 30))
     runs[1::2] = runs[::2]  # a key often repeats right after itself: runs of runs
-    key = np.repeat(runs, rng.integers(1, 30, size=runs.size))
+    return np.repeat(runs, rng.integers(1, 30, size=runs.size))  # and recurs in later runs and batches
+
+
+@pytest.mark.parametrize("dtype", [pa.int64(), pa.uint32(), pa.int8()])
+@pytest.mark.parametrize("make_keys", [scattered_keys, keys_in_runs])
+def test_integer_keys_group_as_their_text_does_across_batches(dtype, make_keys):
+    # integer keys are looked up by binary search in the keys seen so far (keys in long runs encoded one value
+    # per run), other keys by Arrow's hash lookup: both must give the same groups with the same rows, however
+    # the rows are batched
+    rng = np.random.default_rng(11)
+    key = make_keys(rng, 5000)
     n = key.size
     pred, target = rng.normal(size=n), rng.normal(size=n)
     grouped = {}
     for kind, column in (("int", pa.array(key, type=dtype)), ("text", pa.array(key.astype(str)))):
         table = pa.table({"pred": pred, "target": target, "k": column})
-        report = losscli.compute(table, ["mse"], group_by="k", grad=True, batch_rows=997)
+        report = losscli.compute(table, ["mse"], group_by="k", grad=True, batch_rows=173)
         grouped[kind] = {str(r.group["k"]): (r.value, r.n, r.grad["l2"]) for r in report.results if r.group}
     assert grouped["int"] == grouped["text"]
     for k in np.unique(key):
