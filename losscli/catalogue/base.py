@@ -337,7 +337,9 @@ def row_sums(x: np.ndarray) -> np.ndarray:
     """
     width = x.shape[1]
     if width == 1:
-        return x[:, 0]
+        # a copy, never a view: callers write into x afterwards (softmax puts the winner's 1 back into e,
+        # which through a view turned a one-column row's "other classes' mass" from 0 into 1)
+        return x[:, 0].copy()
     if width > 4:
         return np.einsum("ij->i", x)
     total = x[:, 0] + x[:, 1]
