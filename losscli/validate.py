@@ -190,7 +190,7 @@ def _vector(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     import pyarrow.compute as pc
 
     n = len(column)
-    missing = _mask(column.is_null())
+    missing = _mask(column.is_null()) if column.null_count else np.zeros(n, dtype=bool)
     if pa.types.is_fixed_size_list(column.type):
         width = column.type.list_size
         values = column.values.slice(column.offset * width, n * width)
@@ -210,7 +210,7 @@ def _vector(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
             or pa.types.is_boolean(kind)):
         raise InputDataError(f"Vector column {name!r} holds {kind}, not numbers.")
-    flat = as_numpy(pc.cast(values, pa.float64(), safe=False))
+    flat = as_numpy(values if kind == pa.float64() else pc.cast(values, pa.float64(), safe=False))
     if pa.types.is_fixed_size_list(column.type):
         out = flat.reshape(n, width).copy() if missing.any() else flat.reshape(n, width)
     else:
