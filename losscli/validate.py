@@ -210,7 +210,7 @@ def _vector(batch: Batch, name: str, column: pa.Array) -> np.ndarray:
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
             or pa.types.is_boolean(kind)):
         raise InputDataError(f"Vector column {name!r} holds {kind}, not numbers.")
-    flat = as_numpy(values if kind == pa.float64() else pc.cast(values, pa.float64(), safe=False))
+    flat = _numbers(batch, name, values)  # as a column of numbers is read: float64 as it is, the rest cast
     if pa.types.is_fixed_size_list(column.type):
         out = flat.reshape(n, width).copy() if missing.any() else flat.reshape(n, width)
     else:
