@@ -40,8 +40,7 @@ class ColumnKeys:
                 self._sorted_ids = np.zeros(0, dtype=np.intp)
         elif dictionary.type != self.values.type:
             dictionary = dictionary.cast(self.values.type)
-        known, new = self._known(dictionary) if self._sorted is not None else self._known_by_hash(dictionary)
-        mapping = known
+        mapping, new = self._known(dictionary) if self._sorted is not None else self._known_by_hash(dictionary)
         if new.any():
             mapping[new] = len(self) + np.arange(int(new.sum()))
             self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])

@@ -80,6 +80,13 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
     return Terms(total=total, norm=norm, used=denom > 0, grad=grad, row_sum=row_sum, denom=denom, hess=hess)
 
 
+def row_summaries(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's sum of squares, sum and largest |g| of an (n, c) gradient: the per-row (or per-query)
+    pieces of the gradient summary, before they are added up per group."""
+    absmax = np.abs(g).max(axis=1) if g.size else np.zeros(g.shape[0])
+    return np.einsum("ij,ij->i", g, g), row_sums(g), absmax
+
+
 def sum_of_squares(x: np.ndarray) -> float:
     """sum x^2 by NumPy's own loop: np.dot and np.vecdot call OpenBLAS, which spreads a dot product of
     more than a few thousand elements over its own threads; inside the engine's threads (and beside
@@ -162,9 +169,7 @@ class State:
             flat = g.ravel()
             return cls(grad_sq=np.array([sum_of_squares(flat)]), grad_sum=np.array([flat.sum()]),
                        grad_absmax=np.array([max(flat.max(), -flat.min()) if flat.size else 0.0]))
-        sq = np.einsum("ij,ij->i", g, g)
-        total = g[:, 0] if g.shape[1] == 1 else g.sum(axis=1)
-        absmax = np.abs(g).max(axis=1) if g.size else np.zeros(g.shape[0])
+        sq, total, absmax = row_summaries(g)
         biggest = np.zeros(groups)
         np.maximum.at(biggest, inverse, absmax)
         return cls(grad_sq=np.bincount(inverse, weights=sq, minlength=groups),
