@@ -284,13 +284,17 @@ def _bad_rows(values: np.ndarray) -> np.ndarray | None:
     return rows
 
 
-def screen(batch: Batch, plan: Plan, nan: str = "error") -> Screened:
+def screen(batch: Batch, plan: Plan, nan: str = "error", finite_in_blocks: bool = False) -> Screened:
     """Read the numeric columns of a batch and find its missing values; with --nan error (the default) the
-    first column holding one is refused, naming its rows."""
+    first column holding one is refused, naming its rows.
+
+    ``finite_in_blocks`` (with --nan error only) leaves the proof that every value is finite to the
+    engine's blocks (:func:`finite_rows`), which run on the thread pool and read each block while it is
+    about to be used; a block that fails it calls this again without the flag, for the message."""
     classes = getattr(plan, "classes", {}) or {}
     columns = {name: number_column(batch, name, classes.get(name)) for name in plan.numeric}
     missing = None
-    for name, values in columns.items():
+    for name, values in ({} if finite_in_blocks and nan == "error" else columns).items():
         bad = _bad_rows(values)
         if bad is not None and bad.any():
             if nan == "error":
@@ -306,6 +310,13 @@ def screen(batch: Batch, plan: Plan, nan: str = "error") -> Screened:
                 raise _missing_key_error(batch, name, bad, nan)
             key_missing = bad if key_missing is None else key_missing | bad
     return Screened(batch, columns, missing, key_missing)
+
+
+def finite_rows(columns: dict[str, np.ndarray], start: int, stop: int) -> bool:
+    """True when rows [start, stop) of every column are finite (one sum each, as _bad_rows proves it);
+    False may also mean a sum overflowed, which the exact screen then settles."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return all(np.isfinite(np.add.reduce(values[start:stop], axis=None)) for values in columns.values())
 
 
 def check_finite(batch: Batch, name: str, values: np.ndarray) -> None:

@@ -504,6 +504,34 @@ def test_finite_values_whose_sum_overflows_are_not_taken_for_missing():
     assert result.results[0].value == 0.0
 
 
+@pytest.mark.parametrize("block_rows", [None, 1, 2, 3])
+def test_overflowing_sums_in_some_blocks_still_give_the_whole_result(block_rows):
+    # each block proves its own rows finite by a sum; a block whose sum overflows is evaluated all the same
+    pred = np.array([1e308, 1e308, 0.5, 1.0, 1e308, 1e308, 2.0])
+    target = np.array([1e308, 1e308, 0.0, 1.0, 1e308, 1e308, 0.0])
+    result = losscli.compute({"pred": pred, "target": target}, ["mae"], inputs={"pred": "pred", "target": "target"},
+                             block_rows=block_rows, grad=True)
+    assert result.results[0].value == pytest.approx(2.5 / 7, rel=1e-15)
+    assert result.results[0].grad["l2"] == pytest.approx(np.sqrt(2) / 7, rel=1e-15)  # two non-zero residuals
+
+
+@pytest.mark.parametrize("block_rows", [None, 1, 4])
+def test_a_missing_value_is_reported_before_a_bad_value_in_an_earlier_block(block_rows):
+    # a probability of 1.5 in row 1 and a NaN in row 9: the missing value is what the message names,
+    # as when the whole batch was screened for them before any block ran
+    pred = np.full(10, 0.5)
+    pred[0] = 1.5
+    target = np.zeros(10)
+    target[8] = np.nan
+    with pytest.raises(losscli.InputDataError, match=r"'target' has missing values.*row 9"):
+        losscli.compute({"pred": pred, "target": target}, ["bce"], inputs={"pred": "pred", "target": "target"},
+                        block_rows=block_rows)
+    target[8] = 0.0
+    with pytest.raises(losscli.InputDataError, match=r"'pred'.*row 1\b"):
+        losscli.compute({"pred": pred, "target": target}, ["bce"], inputs={"pred": "pred", "target": "target"},
+                        block_rows=block_rows)
+
+
 @pytest.mark.parametrize("column", [0, 1])
 def test_a_nan_in_any_column_of_a_wide_input_names_its_row(column):
     pred = np.zeros((5, 2))
