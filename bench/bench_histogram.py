@@ -1,87 +1,148 @@
-"""What the per-row loss histogram (the state behind the compute sparkline and `plot dist`) costs.
+"""What the per-row loss histogram (the state behind the compute table's sparkline and `plot dist`) costs.
 
-    python bench/bench_histogram.py [--rows 4000000] [--repeat 5]
+    python bench/bench_histogram.py [--rows 10000000] [--repeats 5]
 
-For a few losses it times `losscli.compute` with the histogram state (the default) and without it
-(histogram=None, what --no-spark asks for) on an in-memory table (no parsing: the engine's own work,
-the hardest case for the histogram), on a Parquet file and on a CSV file (real runs). The two variants alternate,
---repeat times each, and the best wall-clock and best CPU time (all threads of this process, less
-disturbed by other processes on a shared machine) of each are kept; it prints both overheads in
-percent. Nothing is asserted; numbers depend on the machine.
+The cost is the share of a run's CPU time spent building the histogram: the engine's `histogram` function is
+wrapped to add up its own thread's CPU time (so time a thread spends waiting does not count), and that is divided
+by the CPU time of the run. On a shared machine runs vary by more than the histogram costs, so a share measured
+inside each run is steadier than the difference between runs with and without it; that difference (medians of
+runs alternating with and without the histogram, CPU time) is printed too. Two kinds of run:
+
+- commands: `losscli compute -l LOSS FILE` as a fresh process, what a user runs (Python start and imports
+  included), on a generated Parquet file of `pred` logits and `target` labels;
+- engine: `losscli.compute` inside this process, no start-up, on the same file and on an in-memory table (no
+  reading either): the engine's own work, where the histogram weighs most.
+
+Nothing is asserted; numbers depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
+import json
+import statistics
+import subprocess
+import sys
+import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
+from common import ROOT, binary_file, table
 
-def best_alternating(variants: dict, repeat: int) -> dict[str, tuple[float, float]]:
-    """name -> (best wall seconds, best CPU seconds), running the variants in turn."""
-    best = {name: (float("inf"), float("inf")) for name in variants}
-    for _ in range(repeat):
-        for name, fn in variants.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            fn()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
-    return best
+# A fresh `losscli` process whose engine histogram is timed; prints its own shares on the last line of stderr.
+_RUNNER = r"""
+import json, resource, sys, threading, time
+import losscli.engine.pipeline as pipeline
+spent, lock, histogram = [0.0], threading.Lock(), pipeline.histogram
+def timed(*args, **kwargs):
+    start = time.thread_time()
+    try:
+        return histogram(*args, **kwargs)
+    finally:
+        with lock:
+            spent[0] += time.thread_time() - start
+pipeline.histogram = timed
+from losscli.cli import main
+try:
+    main(sys.argv[1:], prog_name="losscli")
+except SystemExit as exc:
+    if exc.code:
+        raise
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"hist": spent[0], "cpu": usage.ru_utime + usage.ru_stime}), file=sys.stderr)
+"""
+
+
+def command_run(args: list[str]) -> tuple[float, float]:
+    """(histogram CPU seconds, process CPU seconds) of one fresh `losscli` process."""
+    done = subprocess.run([sys.executable, "-c", _RUNNER, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"losscli {' '.join(args)} failed:\n{done.stderr}")
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["hist"], report["cpu"]
+
+
+class EngineTimer:
+    """Wraps the engine's histogram in this process, adding up the CPU time of the threads that run it."""
+
+    def __init__(self) -> None:
+        import losscli.engine.pipeline as pipeline
+
+        self.spent, self.lock, original = 0.0, threading.Lock(), pipeline.histogram
+
+        def timed(*args, **kwargs):
+            start = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                with self.lock:
+                    self.spent += time.thread_time() - start
+
+        pipeline.histogram = timed
+
+    def run(self, fn) -> tuple[float, float]:
+        """(histogram CPU seconds, process CPU seconds) of fn()."""
+        self.spent, cpu = 0.0, time.process_time()
+        fn()
+        return self.spent, time.process_time() - cpu
+
+
+def shares(measure_on, measure_off, repeats: int) -> list[str]:
+    """Median share of the runs with the histogram; median CPU with and without it, alternating."""
+    on, off = [], []
+    for _ in range(repeats):
+        on.append(measure_on())
+        off.append(measure_off()[1])
+    share = statistics.median(h / cpu for h, cpu in on)
+    cpu_on, cpu_off = statistics.median(cpu for _, cpu in on), statistics.median(off)
+    return [f"{100 * share:.1f}%", f"{cpu_off * 1e3:.0f} ms", f"{cpu_on * 1e3:.0f} ms",
+            f"{100 * (cpu_on / cpu_off - 1):+.1f}%"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=4_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     import losscli
 
-    from losscli.engine.state import histogram
+    path = binary_file(args.rows)
+    header = ["run", "histogram's share of CPU", "CPU, --no-spark", "CPU, with it", "difference"]
+    jobs = [["-l", "mse"], ["-l", "mae"], ["-l", "huber"], ["-l", "bce_logits"], ["-l", "focal"],
+            ["-l", "mse", "-l", "focal", "--grad"]]
+    rows = []
+    for job in jobs:
+        cli = ["compute", *job, str(path)]
+        rows.append([f"losscli compute {' '.join(job)} (fresh process)",
+                     *shares(lambda cli=cli: command_run(cli), lambda cli=cli: command_run([*cli, "--no-spark"]),
+                             args.repeats)])
 
+    timer = EngineTimer()
     rng = np.random.default_rng(0)
-    block = rng.normal(size=1 << 16) ** 2
-    used = np.ones(block.size, dtype=bool)
-    each = best_alternating({"histogram": lambda: histogram(block, used)}, 200)["histogram"][1]
-    print(f"the histogram of one 65,536-row block: {each * 1e6:.0f} us, {each / block.size * 1e9:.2f} ns per row")
     n = args.rows
-    table = pa.table({
-        "pred": rng.normal(size=n), "target": rng.normal(size=n),
-        "logit": rng.normal(size=n) * 3, "label": (rng.random(n) < 0.3).astype(float),
-        **{f"logit_{k}": rng.normal(size=n) for k in range(10)},
-        "cls": rng.integers(0, 10, size=n).astype(float),
-    })
-    cases = [
-        ("mse", {"pred": "pred", "target": "target"}),
-        ("huber", {"pred": "pred", "target": "target"}),
-        ("bce_logits", {"pred": "logit", "target": "label"}),
-        ("focal", {"pred": "logit", "target": "label"}),
-        ("cross_entropy", {"pred": "logit_*", "target": "cls"}),
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rows.parquet"
-        pq.write_table(table, path, row_group_size=1 << 20)
-        import pyarrow.csv as pacsv
+    memory = pa.table({"pred": rng.normal(size=n) * 2, "target": (rng.random(n) < 0.3).astype(float)})
+    multi = pa.table({**{f"logit_{k}": rng.normal(size=n // 10) for k in range(10)},
+                      "cls": rng.integers(0, 10, size=n // 10).astype(float)})
+    cases = [(name, where, data) for name in ("mse", "mae", "huber", "bce_logits", "focal")
+             for where, data in (("the Parquet file", str(path)), ("an in-memory table", memory))]
+    cases.append(("cross_entropy", f"an in-memory table, {n // 10:,} rows x 10", multi))
+    for name, where, data in cases:
+        inputs = {"pred": "logit_*", "target": "cls"} if name == "cross_entropy" else {"pred": "pred", "target": "target"}
 
-        csv_path = Path(tmp) / "rows.csv"
-        pacsv.write_csv(table, csv_path)
-        print(f"{n:,} rows, best of {args.repeat}; times in ms")
-        print(f"{'loss':<15}{'input':<9}{'wall':>9}{'+hist':>9}{'overhead':>10}{'cpu':>9}{'+hist':>9}{'overhead':>10}")
-        for name, columns in cases:
-            for where, data in (("memory", table), ("parquet", str(path)), ("csv", str(csv_path))):
-                def run(histogram, data=data, name=name, columns=columns):
-                    return lambda: losscli.compute(data, [name], inputs=columns, histogram=histogram)
+        def run(histogram, data=data, name=name, inputs=inputs):
+            return lambda: losscli.compute(data, [name], inputs=inputs, histogram=histogram)
 
-                best = best_alternating({"off": run(None), "on": run("overall")}, args.repeat)
-                (wall0, cpu0), (wall1, cpu1) = best["off"], best["on"]
-                print(f"{name:<15}{where:<9}{wall0 * 1e3:>9.1f}{wall1 * 1e3:>9.1f}{100 * (wall1 / wall0 - 1):>9.1f}%"
-                      f"{cpu0 * 1e3:>9.1f}{cpu1 * 1e3:>9.1f}{100 * (cpu1 / cpu0 - 1):>9.1f}%")
+        rows.append([f"engine: {name} on {where}",
+                     *shares(lambda run=run: timer.run(run("overall")), lambda run=run: timer.run(run(None)),
+                             args.repeats)])
+    print(f"{args.rows:,} rows; medians of {args.repeats} runs of each\n")
+    print(table(rows, header))
+
 
 if __name__ == "__main__":
     main()
