@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from common import ROOT, binary_file, table
+from common import ROOT, binary_file, installed_env, table
 
 # A fresh `losscli` process whose engine histogram is timed; prints its own shares on the last line of stderr.
 _RUNNER = r"""
@@ -57,7 +57,7 @@ print(json.dumps({"hist": spent[0], "cpu": usage.ru_utime + usage.ru_stime}), fi
 def command_run(args: list[str]) -> tuple[float, float]:
     """(histogram CPU seconds, process CPU seconds) of one fresh `losscli` process."""
     done = subprocess.run([sys.executable, "-c", _RUNNER, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, cwd=ROOT)
+                          text=True, cwd=ROOT, env=installed_env())
     if done.returncode:
         raise SystemExit(f"losscli {' '.join(args)} failed:\n{done.stderr}")
     report = json.loads(done.stderr.strip().splitlines()[-1])
