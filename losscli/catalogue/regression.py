@@ -42,14 +42,21 @@ def absolute_error_grad(pred, target):
 
 def huber(pred, target, *, delta=1.0):
     """0.5 r^2 where |r| <= delta, else delta (|r| - 0.5 delta); torch HuberLoss."""
-    return _huber_of(np.abs(pred - target), delta)
+    return _huber_parts(pred - target, delta)[0]
 
 
-def _huber_of(a, delta):
-    # m (a - m/2) with m = min(a, delta) is both branches without np.where: a (a - a/2) = a^2/2 inside
-    # (a - a/2 is exact), delta (a - delta/2) beyond, bit for bit the two-branch formula
-    m = np.minimum(a, delta)
-    return m * (a - 0.5 * m)
+def _huber_parts(r, delta):
+    """Huber's value and gradient at residuals r: g (r - g/2) and g = clip(r, -delta, delta).
+
+    g (r - g/2) is both branches without np.where: r (r - r/2) = r^2/2 inside (r/2 is exact), and
+    +-delta (r -+ delta/2) = delta (|r| - delta/2) beyond, bit for bit the two-branch formula. The
+    gradient is the value's own factor, and the value is formed in place: five passes where there were eight.
+    """
+    g = np.clip(r, -delta, delta)
+    value = g * -0.5
+    value += r
+    value *= g
+    return value, g
 
 
 def huber_grad(pred, target, *, delta=1.0):
@@ -57,8 +64,7 @@ def huber_grad(pred, target, *, delta=1.0):
 
 
 def huber_value_and_grad(pred, target, *, delta=1.0):
-    r = pred - target
-    return _huber_of(np.abs(r), delta), np.clip(r, -delta, delta)
+    return _huber_parts(pred - target, delta)
 
 
 def huber_hess(pred, target, *, delta=1.0):
@@ -68,10 +74,10 @@ def huber_hess(pred, target, *, delta=1.0):
 
 def smooth_l1(pred, target, *, beta=1.0):
     """0.5 r^2 / beta where |r| < beta, else |r| - 0.5 beta; torch SmoothL1Loss (beta 0 is L1)."""
-    a = np.abs(pred - target)
+    r = pred - target
     if beta == 0.0:
-        return a
-    return _huber_of(a, beta) / beta
+        return np.abs(r)
+    return _huber_parts(r, beta)[0] / beta
 
 
 def smooth_l1_grad(pred, target, *, beta=1.0):
@@ -85,7 +91,8 @@ def smooth_l1_value_and_grad(pred, target, *, beta=1.0):
     r = pred - target
     if beta == 0.0:
         return np.abs(r), np.sign(r)
-    return _huber_of(np.abs(r), beta) / beta, np.clip(r / beta, -1.0, 1.0)
+    value, clipped = _huber_parts(r, beta)
+    return value / beta, clipped / beta  # r / beta inside, sign(r) beyond
 
 
 def smooth_l1_hess(pred, target, *, beta=1.0):
