@@ -2,23 +2,34 @@
 
 A query loss (learning to rank, in-batch metric learning) is defined on all rows sharing a
 ``--query`` key at once and is not a sum of per-row terms, so no mergeable per-row state exists
-for it. The rows of one query may be anywhere in the input: split across batches, files or the
-two ends of a file. This module collects them with an external hash partition:
+for it. Two paths:
 
-    pass 1 (the ordinary read): each validated batch's query-loss columns, its query id (Arrow
-        dictionary encoding, ids in order of first appearance) and row number are kept in memory,
-        up to ``2 * batch_rows`` rows; past that, rows are hash-partitioned by query id into 16
-        temporary Arrow IPC files, so all rows of a query land in the same file.
-    then: each partition is read on its own, sorted by (query, row), cut into queries, and the
+    in runs (tried first): ranking data nearly always stores each query's rows as one run of
+        consecutive rows (LightGBM and XGBoost require it). Query ids are given in order of first
+        appearance (groups.py), so while that holds the runs' ids are 0, 1, 2, ... across the
+        whole input: each batch's first run must be the run carried over from the batch before (or
+        the next id), and each later run the next id; an O(rows) comparison. Every run of a batch
+        but its last is a whole query and is evaluated at once (``evaluate_queries``) and folded
+        into the states; the last run's rows are carried to the next batch, the only rows kept.
+        A key met again after its run ended raises QueriesNotInRuns: the pipeline drops everything
+        pass 1 gathered and reads the input again on the other path (run() makes the source
+        rewindable when there are query losses: a no-op for files and in-memory data, standard
+        input is spooled to a temporary file first).
+    anywhere (the fallback): each validated batch's query-loss columns, its query id and row number
+        are kept in memory, up to ``2 * batch_rows`` rows; past that, rows are hash-partitioned by
+        query id into 16 temporary Arrow IPC files, so all rows of a query land in the same file.
+        Then each partition is read on its own, sorted by (query, row), cut into queries, and the
         queries are evaluated in memory, size by size, as (queries, rows, width) arrays. A
         partition still larger than the budget is split again on other bits of the hash.
 
-Cost: memory of one partition (about ``2 * batch_rows`` rows of the query losses' columns) plus
-one key per query; disk of the used columns once, uncompressed, in the temporary folder (only when
-the input is larger than the budget); one read of the input, one of the spill. A single query must
-fit in memory. The result does not depend on how rows are split into batches or files: within a
-query rows are taken in input order. --grad-out rows of a query loss go through a memory-mapped
-temporary file indexed by row number, so they come out in input order.
+Cost in runs: memory of one batch and the rows of the open query, one read of the input. Anywhere:
+memory of one partition (about ``2 * batch_rows`` rows of the query losses' columns) plus one key
+per query; disk of the used columns once, uncompressed, in the temporary folder (only when the
+input is larger than the budget); the reads of the input up to the key met again, one full read and
+one of the spill. A single query must fit in memory. The result does not depend on the path or on
+how rows are split into batches or files: within a query rows are taken in input order. --grad-out
+rows of a query loss go through a memory-mapped temporary file indexed by row number (grown as runs
+are evaluated), so they come out in input order.
 
 A query's value goes into the mergeable ``State`` as one "row" would: ``w_q * L_q`` and ``w_q *
 d_q``, where ``w_q`` is the weight of the query's rows (equal on every row of it) and ``d_q`` the
@@ -212,9 +223,9 @@ class QueryRows:
             rows = np.nonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
             raise InputDataError(f"--query column {self.plan.query!r} has missing values at {batch.locate(rows)}. "
                                  "Every row of a query loss needs its query key.")
-        qid = self.keys.ids(batch).astype(np.int64)
+        qid = self.keys.ids(batch).astype(np.int64, copy=False)
         rows = QueryBatch(qid, np.arange(batch.first, batch.first + batch.rows, dtype=np.int64),
-                          None if data.codes is None else data.codes.astype(np.int64), data.weight,
+                          None if data.codes is None else data.codes.astype(np.int64, copy=False), data.weight,
                           {name: data.columns[name] for name in self.columns})
         if not len(rows):
             return
@@ -247,11 +258,17 @@ class QueryRows:
         if not starts.size:  # the whole batch continues (or begins) one run
             self.tail.append(rows)
             return
-        ended = QueryBatch.concat(self.tail + [rows.part(slice(0, starts[-1]))])
-        self.tail = [rows.part(slice(starts[-1], None))]
         if self.options.grad_out is not None:
-            self._grad_rows(acc, int(ended.row[-1]) + 1)
-        self._evaluate(ended, acc.groups)
+            self._grad_rows(acc, int(rows.row[starts[-1] - 1]) + 1)
+        # the rows carried over are joined to the batch's first run only and the batch's other runs evaluated
+        # where they are, so the batch is not copied to put a few rows before it
+        ended = 0
+        if self.tail:
+            ended = starts[0]
+            self._evaluate(QueryBatch.concat(self.tail + [rows.part(slice(0, ended))]), acc.groups)
+        if ended < starts[-1]:
+            self._evaluate(rows.part(slice(ended, starts[-1])), acc.groups)
+        self.tail = [rows.part(slice(starts[-1], None))]
 
     # ----------------------------------------------------------------------------- evaluation
 
