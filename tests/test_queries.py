@@ -150,7 +150,8 @@ OPTIONS = dict(query="qid", weight="w", group_by="g", grad=True)
 
 def test_a_query_split_across_two_files_of_a_folder(tmp_path):
     frame = _frame()
-    expected = losscli.compute(frame, LOSSES, **OPTIONS)
+    losses = LOSSES + ["mse"]  # a loss per row in the same run: its state too is gathered again on a fallback
+    expected = losscli.compute(frame, losses, **OPTIONS)
     query_starts = np.flatnonzero(np.r_[True, frame["qid"].to_numpy()[1:] != frame["qid"].to_numpy()[:-1]])
     cut = int(query_starts[10]) + 2  # two rows of the 11th query in the first file, the rest in the second
     assert frame["qid"][cut - 1] == frame["qid"][cut]
@@ -161,7 +162,7 @@ def test_a_query_split_across_two_files_of_a_folder(tmp_path):
         pq.write_table(pa.Table.from_pandas(rows.iloc[cut:], preserve_index=False), folder / "b.parquet")
         for batch_rows in (5, 10**6):
             reads = Reads()
-            got = losscli.compute(str(folder), LOSSES, batch_rows=batch_rows, progress=reads, **OPTIONS)
+            got = losscli.compute(str(folder), losses, batch_rows=batch_rows, progress=reads, **OPTIONS)
             assert_same_results(got, expected, f"{name} in two files, batches of {batch_rows}")
             # the first query's first rows moved to the end: its key is met again, the input read again
             assert reads.read_again == (name == "moved" and batch_rows == 5)
@@ -206,3 +207,20 @@ def test_a_weight_or_group_that_differs_within_a_query_across_batches_is_named(t
         assert result.exit_code == 3, result.output
         assert f"{option} differs between rows of the same query" in result.output
         assert repr(key) in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("nan", ["drop", "propagate"])
+def test_rows_left_out_for_a_missing_value_on_both_paths(nan):
+    frame = _frame(seed=11)
+    frame.loc[[5, 40, 41], "pred"] = np.nan
+    expected = losscli.compute(frame, LOSSES, batch_rows=10**6, nan=nan, **OPTIONS)
+    assert expected.results[0].n == 30
+    moved = frame.iloc[np.r_[2:len(frame), 0:2]]
+    for rows in (frame, moved):
+        for batch_rows in (4, 10**6):
+            got = losscli.compute(rows, LOSSES, batch_rows=batch_rows, nan=nan, **OPTIONS)
+            if nan == "propagate":
+                assert all(np.isnan(r.value) for r in got.results if r.group is None)
+            assert [(r.label, r.group, r.n, r.dropped) for r in got.results] == [
+                (r.label, r.group, r.n, r.dropped) for r in expected.results]
+            assert_same_results(got, expected, f"--nan {nan}, batches of {batch_rows}")
