@@ -28,10 +28,13 @@ INTEGER_RELEVANCE = Role("target", "one column: integer relevance grades 0..30 (
                          GRADE, width=1, defaults=("target", "relevance", "label", "y"),
                          hint="lambdarank takes integer grades 0..30 as LightGBM does; round or bin the labels first.")
 
-HOW_IT_STREAMS = ("Rows are grouped by --query wherever they are in the files: kept in memory up to twice --batch-rows, "
-                  "hash-partitioned by query into temporary files beyond that, each partition then evaluated in memory. "
-                  "Cost: memory of one partition and one key per query, disk for the spilled columns, one read of the "
-                  "input and one of the spill; a single query must fit in memory.")
+HOW_IT_STREAMS = ("When each query's rows are one run of consecutive rows (as LightGBM and XGBoost require), queries "
+                  "are evaluated as the batches arrive: memory of one batch and the rows of the query still open. "
+                  "Otherwise (a key met again after its run ended) the input is read again and rows are grouped by "
+                  "--query wherever they are: kept in memory up to twice --batch-rows, hash-partitioned by query into "
+                  "temporary files beyond that, each partition then evaluated in memory. Cost: memory of one "
+                  "partition and one key per query, disk for the spilled columns, two reads of the input and one of "
+                  "the spill (standard input is first copied to a temporary file); a single query must fit in memory.")
 
 
 def _flat(x: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from .held import HeldRows
 from .memory import keep_temporaries_in_heap
 from .blocks import block_spans, run_blocks
 from .hard import HardMeans, Rows, hard_spec
-from .queries import QueryRows, query_losses
+from .queries import QueriesNotInRuns, QueryRows, query_losses
 from .state import State, histogram, local_groups, terms
 
 # Rows per batch read from a source (about 8 MiB per float64 column), and elements per block, counted
@@ -247,7 +247,7 @@ class Accumulator:
         if data.weight is not None:
             self.weight_total += float(data.weight.sum())
         if self.queries is not None:
-            self.queries.add(data)
+            self.queries.add(data, self)
         if want_rows:
             self._rows_out(data, [np.concatenate(v) if v else None for v in per_row])
         self.rows += data.full.rows
@@ -522,6 +522,14 @@ def left_out_warnings(acc: Accumulator) -> list[str]:
     return [f"--nan propagate: {rows} have a missing, NaN or infinite value, so every result over them is NaN."]
 
 
+def first_pass(source: Source, acc: Accumulator) -> None:
+    options = acc.options
+    for batch in source.batches(acc.plan.projection, options.batch_rows, acc.plan.text):
+        acc.add(batch)
+        if options.progress:
+            options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+
+
 def run(source: Source, plan: Plan, options: Options) -> Report:
     """Read the source once (twice when a second pass is needed) and return the report."""
     two_passes = needs_second_pass(plan, options)
@@ -536,6 +544,9 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
 
             raise UsageProblem(f"--per-row writes one row per query for query losses and one per row for "
                                f"{', '.join(mixed)}; compute them in separate runs.")
+        # queries that are runs of rows are evaluated as they arrive; a key met again after its run ended
+        # sends pass 1 back to the start of the input (standard input is spooled to a file for that)
+        source = source.rewindable()
         queries = QueryRows(plan, options)
         if options.per_row is not None and plan.keep:
             plan.warnings.append("--keep columns are per row; the --per-row output of query losses has one row per "
@@ -554,10 +565,14 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
         source = source.rewindable()  # a hard mean larger than memory reads the input again
         acc.hard = HardMeans(hard, plan, options)
     try:
-        for batch in source.batches(plan.projection, options.batch_rows, plan.text):
-            acc.add(batch)
-            if options.progress:
-                options.progress(acc.rows, source.estimated_rows, source.total_bytes)
+        try:
+            first_pass(source, acc)
+        except QueriesNotInRuns:  # read again, every query's rows collected wherever they are
+            queries.close()
+            queries = QueryRows(plan, queries.options, in_runs=False)
+            acc = Accumulator(plan, options)
+            acc.queries = queries
+            first_pass(source, acc)
         check_rows_left(acc)
         if queries is not None:
             queries.evaluate(acc)

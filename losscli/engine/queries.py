@@ -2,23 +2,34 @@
 
 A query loss (learning to rank, in-batch metric learning) is defined on all rows sharing a
 ``--query`` key at once and is not a sum of per-row terms, so no mergeable per-row state exists
-for it. The rows of one query may be anywhere in the input: split across batches, files or the
-two ends of a file. This module collects them with an external hash partition:
+for it. Two paths:
 
-    pass 1 (the ordinary read): each validated batch's query-loss columns, its query id (Arrow
-        dictionary encoding, ids in order of first appearance) and row number are kept in memory,
-        up to ``2 * batch_rows`` rows; past that, rows are hash-partitioned by query id into 16
-        temporary Arrow IPC files, so all rows of a query land in the same file.
-    then: each partition is read on its own, sorted by (query, row), cut into queries, and the
+    in runs (tried first): ranking data nearly always stores each query's rows as one run of
+        consecutive rows (LightGBM and XGBoost require it). Query ids are given in order of first
+        appearance (groups.py), so while that holds the runs' ids are 0, 1, 2, ... across the
+        whole input: each batch's first run must be the run carried over from the batch before (or
+        the next id), and each later run the next id; an O(rows) comparison. Every run of a batch
+        but its last is a whole query and is evaluated at once (``evaluate_queries``) and folded
+        into the states; the last run's rows are carried to the next batch, the only rows kept.
+        A key met again after its run ended raises QueriesNotInRuns: the pipeline drops everything
+        pass 1 gathered and reads the input again on the other path (run() makes the source
+        rewindable when there are query losses: a no-op for files and in-memory data, standard
+        input is spooled to a temporary file first).
+    anywhere (the fallback): each validated batch's query-loss columns, its query id and row number
+        are kept in memory, up to ``2 * batch_rows`` rows; past that, rows are hash-partitioned by
+        query id into 16 temporary Arrow IPC files, so all rows of a query land in the same file.
+        Then each partition is read on its own, sorted by (query, row), cut into queries, and the
         queries are evaluated in memory, size by size, as (queries, rows, width) arrays. A
         partition still larger than the budget is split again on other bits of the hash.
 
-Cost: memory of one partition (about ``2 * batch_rows`` rows of the query losses' columns) plus
-one key per query; disk of the used columns once, uncompressed, in the temporary folder (only when
-the input is larger than the budget); one read of the input, one of the spill. A single query must
-fit in memory. The result does not depend on how rows are split into batches or files: within a
-query rows are taken in input order. --grad-out rows of a query loss go through a memory-mapped
-temporary file indexed by row number, so they come out in input order.
+Cost in runs: memory of one batch and the rows of the open query, one read of the input. Anywhere:
+memory of one partition (about ``2 * batch_rows`` rows of the query losses' columns) plus one key
+per query; disk of the used columns once, uncompressed, in the temporary folder (only when the
+input is larger than the budget); the reads of the input up to the key met again, one full read and
+one of the spill. A single query must fit in memory. The result does not depend on the path or on
+how rows are split into batches or files: within a query rows are taken in input order. --grad-out
+rows of a query loss go through a memory-mapped temporary file indexed by row number (grown as runs
+are evaluated), so they come out in input order.
 
 A query's value goes into the mergeable ``State`` as one "row" would: ``w_q * L_q`` and ``w_q *
 d_q``, where ``w_q`` is the weight of the query's rows (equal on every row of it) and ``d_q`` the
@@ -75,6 +86,62 @@ def _numpy(column) -> np.ndarray:
     return column.to_numpy(zero_copy_only=False)
 
 
+class QueriesNotInRuns(Exception):
+    """Pass 1 met a query key again after its run of rows had ended: the queries are not runs of rows."""
+
+
+@dataclass
+class QueryBatch:
+    """Some rows of the query losses, in input order: query id, row number, group id, weight, loss columns."""
+
+    qid: np.ndarray
+    row: np.ndarray
+    group: np.ndarray | None
+    weight: np.ndarray | None
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return self.qid.size
+
+    def part(self, index) -> "QueryBatch":
+        def cut(a):
+            return None if a is None else a[index]
+
+        return QueryBatch(self.qid[index], self.row[index], cut(self.group), cut(self.weight),
+                          {name: a[index] for name, a in self.columns.items()})
+
+    @staticmethod
+    def concat(parts: list["QueryBatch"]) -> "QueryBatch":
+        if len(parts) == 1:
+            return parts[0]
+
+        def joined(arrays):
+            return None if arrays[0] is None else np.concatenate(arrays)
+
+        return QueryBatch(joined([p.qid for p in parts]), joined([p.row for p in parts]),
+                          joined([p.group for p in parts]), joined([p.weight for p in parts]),
+                          {name: joined([p.columns[name] for p in parts]) for name in parts[0].columns})
+
+    def table(self) -> pa.Table:
+        """As an Arrow table, for the partition files."""
+        table = {"__q": pa.array(self.qid), "__row": pa.array(self.row)}
+        if self.group is not None:
+            table["__g"] = pa.array(self.group)
+        if self.weight is not None:
+            table["__w"] = pa.array(self.weight)
+        for name, values in self.columns.items():
+            table[name] = _column(values)
+        return pa.table(table)
+
+    @staticmethod
+    def of_table(table: pa.Table, names: list[str]) -> "QueryBatch":
+        def optional(name):
+            return table.column(name).to_numpy() if name in table.column_names else None
+
+        return QueryBatch(table.column("__q").to_numpy(), table.column("__row").to_numpy(), optional("__g"),
+                          optional("__w"), {name: _numpy(table.column(name)) for name in names})
+
+
 class Spill:
     """Partition files of one level in a temporary folder; each holds whole queries."""
 
@@ -120,84 +187,118 @@ class QueryRecords:
 
 
 class QueryRows:
-    """The rows of a run's query losses, collected in pass 1 and evaluated query by query afterwards."""
+    """The rows of a run's query losses: evaluated run by run as they arrive while the queries are runs of
+    rows (``in_runs``), else collected in pass 1 and evaluated query by query afterwards."""
 
-    def __init__(self, plan, options) -> None:
+    def __init__(self, plan, options, in_runs: bool = True) -> None:
         self.plan, self.options = plan, options
         self.indices = query_losses(plan)
         self.keys = GroupKeys([plan.query])
         self.columns = list(dict.fromkeys(c for i in self.indices for cols in plan.losses[i].columns.values()
                                           for c in cols))
+        self.in_runs = in_runs
+        self.tail: list[QueryBatch] = []  # in runs: the rows of the last run seen, which may go on
+        self.last_query = -1  # in runs: the id of that run's query
         self.budget = 2 * options.batch_rows
-        self.buffer: list[pa.Table] = []
+        self.buffer: list[QueryBatch] = []
         self.buffered = 0
         self.folder: str | None = None
         self.spill: Spill | None = None
+        self.states: dict[int, State | None] = {i: None for i in self.indices}
         self.want_values = options.per_row is not None or options.top is not None
         self.records = QueryRecords(values=[[] for _ in self.indices]) if self.want_values else None
         self.grad_file: np.memmap | None = None
+        self.grad_path: str | None = None
+        self.grad_folder: str | None = None
+        self.grad_width = 0
         self.grad_offsets: dict[int, tuple[int, int]] = {}  # loss index -> (first column, width) in grad_file
 
     # ----------------------------------------------------------------------------- pass 1
 
-    def add(self, data) -> None:
-        """Keep a validated batch's query-loss columns (BatchArrays of the pipeline)."""
+    def add(self, data, acc) -> None:
+        """Take a validated batch's query-loss rows (BatchArrays of the pipeline)."""
         batch = data.batch
         column = batch.data.column(self.plan.query)
         if column.null_count:
             rows = np.nonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
             raise InputDataError(f"--query column {self.plan.query!r} has missing values at {batch.locate(rows)}. "
                                  "Every row of a query loss needs its query key.")
-        qid = self.keys.ids(batch)
-        table = {"__q": pa.array(qid.astype(np.int64)),
-                 "__row": pa.array(np.arange(batch.first, batch.first + batch.rows, dtype=np.int64))}
-        if data.codes is not None:
-            table["__g"] = pa.array(data.codes.astype(np.int64))
-        if data.weight is not None:
-            table["__w"] = pa.array(data.weight)
-        for name in self.columns:
-            table[name] = _column(data.columns[name])
-        self.buffer.append(pa.table(table))
-        self.buffered += batch.rows
+        qid = self.keys.ids(batch).astype(np.int64, copy=False)
+        rows = QueryBatch(qid, np.arange(batch.first, batch.first + batch.rows, dtype=np.int64),
+                          None if data.codes is None else data.codes.astype(np.int64, copy=False), data.weight,
+                          {name: data.columns[name] for name in self.columns})
+        if not len(rows):
+            return
+        if self.in_runs:
+            self._add_runs(rows, acc)
+            return
+        self.buffer.append(rows)
+        self.buffered += len(rows)
         if self.buffered > self.budget:
             if self.spill is None:
                 self.folder = tempfile.mkdtemp(prefix="losscli-queries-")
                 self.spill = Spill(self.folder, 0)
             for part in self.buffer:
-                self.spill.write(part)
+                self.spill.write(part.table())
             self.buffer, self.buffered = [], 0
+
+    def _add_runs(self, rows: QueryBatch, acc) -> None:
+        """Evaluate the queries that ended in this batch; keep the rows of its last run, which may go on.
+
+        Ids are given in order of first appearance, so while every query so far is one run the runs'
+        ids are 0, 1, 2, ...: a batch's runs must be the run carried over (or the next id), then each
+        the next id. Anything else is a key met again after its run ended: QueriesNotInRuns.
+        """
+        qid = rows.qid
+        starts = np.flatnonzero(qid[1:] != qid[:-1]) + 1  # where a run begins, after the batch's first row
+        runs = qid[np.r_[0, starts]]
+        if runs[0] - self.last_query not in (0, 1) or not (np.diff(runs) == 1).all():
+            raise QueriesNotInRuns
+        self.last_query = int(qid[-1])
+        if not starts.size:  # the whole batch continues (or begins) one run
+            self.tail.append(rows)
+            return
+        if self.options.grad_out is not None:
+            self._grad_rows(acc, int(rows.row[starts[-1] - 1]) + 1)
+        # the rows carried over are joined to the batch's first run only and the batch's other runs evaluated
+        # where they are, so the batch is not copied to put a few rows before it
+        ended = 0
+        if self.tail:
+            ended = starts[0]
+            self._evaluate(QueryBatch.concat(self.tail + [rows.part(slice(0, ended))]), acc.groups)
+        if ended < starts[-1]:
+            self._evaluate(rows.part(slice(ended, starts[-1])), acc.groups)
+        self.tail = [rows.part(slice(starts[-1], None))]
 
     # ----------------------------------------------------------------------------- evaluation
 
     def evaluate(self, acc) -> None:
-        """Evaluate every query and set the states of the query losses in ``acc``."""
-        options = self.options
-        with_grad = options.with_grad
-        self.groups = acc.groups
-        self.states = {i: None for i in self.indices}
-        if options.grad_out is not None:
-            self._open_grad_file(acc)
+        """Evaluate every query not evaluated yet and set the states of the query losses in ``acc``."""
+        if self.options.grad_out is not None:
+            self._grad_rows(acc, max(acc.rows, 1))
         try:
-            if self.spill is None:
+            if self.tail:
+                self._evaluate(QueryBatch.concat(self.tail), acc.groups)
+            elif self.spill is None:
                 if self.buffer:
-                    self._evaluate_table(pa.concat_tables(self.buffer), with_grad, acc)
+                    self._evaluate(QueryBatch.concat(self.buffer), acc.groups)
             else:
                 for part in self.buffer:
-                    self.spill.write(part)
+                    self.spill.write(part.table())
                 self.spill.close()
-                self._evaluate_spill(self.spill, with_grad, acc)
+                self._evaluate_spill(self.spill, acc.groups)
         finally:
-            self.buffer = []
+            self.tail, self.buffer = [], []
             if self.folder is not None:
                 shutil.rmtree(self.folder, ignore_errors=True)
                 self.folder = None
         for i in self.indices:
             state = self.states[i]
             if state is None:  # no rows at all
-                state = _empty_state(1, with_grad)
+                state = _empty_state(1, self.options.with_grad)
             acc.states[i] = state.resized(acc.groups)
 
-    def _evaluate_spill(self, spill: Spill, with_grad: bool, acc) -> None:
+    def _evaluate_spill(self, spill: Spill, groups: int) -> None:
         for p in range(PARTITIONS):
             if not spill.rows[p]:
                 continue
@@ -207,14 +308,15 @@ class QueryRows:
                 deeper.write(table)
                 deeper.close()
                 del table
-                self._evaluate_spill(deeper, with_grad, acc)
+                self._evaluate_spill(deeper, groups)
             else:
-                self._evaluate_table(table, with_grad, acc)
+                self._evaluate(QueryBatch.of_table(table, self.columns), groups)
 
-    def _evaluate_table(self, table: pa.Table, with_grad: bool, acc) -> None:
-        qid = table.column("__q").to_numpy()
-        rows = table.column("__row").to_numpy()
-        if _sorted_by_query(qid, rows):  # a file whose queries are runs of rows: nothing to sort or gather
+    def _evaluate(self, part: QueryBatch, groups: int) -> None:
+        """Evaluate whole queries (every row of each is in ``part``) and fold them into the states."""
+        with_grad = self.options.with_grad
+        qid, rows = part.qid, part.row
+        if _sorted_by_query(qid, rows):  # queries in runs of rows: nothing to sort or gather
             order = None
         else:
             order = np.lexsort((rows, qid))
@@ -222,11 +324,11 @@ class QueryRows:
         starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
         sizes = np.diff(np.r_[starts, qid.size])
         first_q = qid[starts]
-        weight = _per_query(table, "__w", order, starts, sizes, self._describe, first_q, "--weight")
-        group = _per_query(table, "__g", order, starts, sizes, self._describe, first_q, "--group-by")
+        weight = _per_query(part.weight, order, starts, sizes, self._describe, first_q, "--weight")
+        group = _per_query(part.group, order, starts, sizes, self._describe, first_q, "--group-by")
         group = np.zeros(starts.size, dtype=np.intp) if group is None else group.astype(np.intp)
-        arrays = {name: _reordered(_numpy(table.column(name)), order) for name in self.columns}
-        del table
+        arrays = {name: _reordered(values, order) for name, values in part.columns.items()}
+        del part
         for slot, i in enumerate(self.indices):
             lp = self.plan.losses[i]
             inputs = {role: _role(arrays, cols) for role, cols in lp.columns.items()}
@@ -235,7 +337,7 @@ class QueryRows:
             per_query = evaluate_queries(lp.loss, lp.params, inputs, starts, sizes, weighted, want_grad,
                                          row_grad=self.grad_file is not None)
             width = inputs[lp.first].shape[1]
-            state = per_query.state(group, self.groups, width, with_grad)
+            state = per_query.state(group, groups, width, with_grad)
             self.states[i] = state if self.states[i] is None else self.states[i].merge(state)
             if self.records is not None:
                 self.records.values[slot].append(per_query.values)
@@ -253,16 +355,25 @@ class QueryRows:
 
     # ----------------------------------------------------------------------------- outputs
 
-    def _open_grad_file(self, acc) -> None:
-        width = 0
-        for i in self.indices:
-            lp = self.plan.losses[i]
-            w = len(acc.elements[i][lp.first]) if acc.elements[i] else 1
-            self.grad_offsets[i] = (width, w)
-            width += w
-        self.grad_folder = tempfile.mkdtemp(prefix="losscli-query-grads-")
-        path = os.path.join(self.grad_folder, "grad.f64")
-        self.grad_file = np.memmap(path, dtype=np.float64, mode="w+", shape=(max(acc.rows, 1), max(width, 1)))
+    def _grad_rows(self, acc, rows: int) -> None:
+        """A --grad-out file with room for ``rows`` rows: made at the first call, grown (doubling) later."""
+        if self.grad_file is None:
+            width = 0
+            for i in self.indices:
+                lp = self.plan.losses[i]
+                w = len(acc.elements[i][lp.first]) if acc.elements[i] else 1
+                self.grad_offsets[i] = (width, w)
+                width += w
+            self.grad_width = max(width, 1)
+            self.grad_folder = tempfile.mkdtemp(prefix="losscli-query-grads-")
+            self.grad_path = os.path.join(self.grad_folder, "grad.f64")
+            self.grad_file = np.memmap(self.grad_path, dtype=np.float64, mode="w+", shape=(rows, self.grad_width))
+        elif rows > self.grad_file.shape[0]:
+            rows = max(rows, 2 * self.grad_file.shape[0])
+            self.grad_file.flush()
+            del self.grad_file
+            os.truncate(self.grad_path, rows * self.grad_width * 8)  # the new rows read as zeros
+            self.grad_file = np.memmap(self.grad_path, dtype=np.float64, mode="r+", shape=(rows, self.grad_width))
 
     def gradient(self, i: int, first: int, rows: int) -> np.ndarray:
         """Rows [first, first + rows) of loss i's weighted gradient w_q dL_q/dx (before the reduction's scale)."""
@@ -330,11 +441,11 @@ def _role(arrays: dict[str, np.ndarray], columns: list[str]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.hstack(parts)
 
 
-def _per_query(table, name, order, starts, sizes, describe, qids, option) -> np.ndarray | None:
+def _per_query(values, order, starts, sizes, describe, qids, option) -> np.ndarray | None:
     """A column that must hold one value per query (weight, group id): that value, or exit 3 naming the queries."""
-    if name not in table.column_names:
+    if values is None:
         return None
-    values = _reordered(table.column(name).to_numpy(), order)
+    values = _reordered(values, order)
     first = values[starts]
     differs = values != np.repeat(first, sizes)
     if differs.any():
