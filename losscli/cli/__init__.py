@@ -33,6 +33,7 @@ class LossCliGroup(click.Group):
         except KeyboardInterrupt:
             from ..errors import EXIT_INTERRUPTED
 
+            _stopped_by_signal()
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
@@ -55,11 +56,43 @@ class LossCliGroup(click.Group):
             from ..errors import Terminated
 
             if isinstance(exc, Terminated):
+                _stopped_by_signal()
                 click.echo("Terminated.", err=True)
                 ctx.exit(128 + exc.signum)
             raise
         finally:
             _restore_signals(previous)
+
+
+_STOPPED = False
+
+
+def _stopped_by_signal() -> None:
+    global _STOPPED
+    _STOPPED = True
+
+
+def run() -> None:
+    """The `losscli` program: :func:`main`, and after Ctrl-C or a signal an exit without the interpreter's teardown.
+
+    A stopped run has removed its temporary files and said so by then, but a reader thread of
+    pyarrow's may still be inside a Python call (a read of standard input); the interpreter's
+    teardown ends such a thread by an unwind C++ cannot take ("terminate called without an active
+    exception"), and a Ctrl-C test of the suite once saw SIGABRT instead of exit 130.
+    """
+    try:
+        main(prog_name="losscli")
+    except SystemExit as exc:
+        if not _STOPPED:
+            raise
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
 
 
 def _on_signals() -> dict:
