@@ -468,6 +468,20 @@ def log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shifted - np.log1p(rest)[:, None], e / (1.0 + rest)[:, None]
 
 
+def softmax_at(x: np.ndarray, index: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log_softmax(x) at each row's class ``index``, and ``scale`` times softmax(x), from one exp.
+
+    What a loss on one class per row needs (cross-entropy with class indices): the (rows, classes)
+    log-softmax is never formed, and each row's scale meets its normaliser once rather than every class.
+    """
+    n, c = x.shape
+    shifted, e, rest, top = _exp_shifted(x)
+    e.reshape(-1)[top] = 1.0
+    at_index = shifted.reshape(-1)[np.arange(n) * c + index] - np.log1p(rest)  # flat: see _exp_shifted
+    e *= (scale / (1.0 + rest))[:, None]
+    return at_index, e
+
+
 def times_log(c: np.ndarray, logp: np.ndarray) -> np.ndarray:
     """c * log p with 0 where c = 0: a class the target gives no weight costs nothing, even when its
     log-probability is -inf (logits of +-1e308 put exp(x - max) below the smallest float)."""

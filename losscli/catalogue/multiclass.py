@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputDataError
 from .base import (LOG_PROBABILITY, NON_NEGATIVE, PROBABILITY, Explain, Loss, Param, Problem, log_softmax,
                    log_softmax_and_softmax, piecewise_linear_hess, pred_role, row_argmax, row_max, row_sums,
-                   target_role, times_log, zero_gradient)
+                   softmax_at, target_role, times_log, zero_gradient)
 
 # ----------------------------------------------------------------------------- roles
 
@@ -181,15 +181,14 @@ def cross_entropy_value_and_grad(pred, target, *, label_smoothing=0.0, from_logi
     if not from_logits:
         return (cross_entropy(pred, target, from_logits=False, compat=compat, **params),
                 cross_entropy_grad(pred, target, from_logits=False, compat=compat, **params))
-    log_p, p = log_softmax_and_softmax(pred)  # from one exp
     if _is_index(pred, target) and not label_smoothing:
-        # c is w_y on the row's class and 0 elsewhere: a gather and a scatter give what the (n, K)
-        # products below give, bit for bit
+        # c is w_y on the row's class and 0 elsewhere: the row's own log-probability and w_y p less w_y
+        # on the row's class are what the (n, K) products below give
         idx, wy = _nll_parts(pred, target, weight, ignore_index)
-        rows = np.arange(pred.shape[0])
-        grad = wy[:, None] * p
-        grad[rows, idx] -= wy
-        return -times_log(wy, log_p[rows, idx]), grad
+        log_p_y, grad = softmax_at(pred, idx, wy)
+        grad.reshape(-1)[np.arange(pred.shape[0]) * pred.shape[1] + idx] -= wy
+        return -times_log(wy, log_p_y), grad
+    log_p, p = log_softmax_and_softmax(pred)  # from one exp
     c, _ = _ce_coefficients(pred, target, **params)
     return -row_sums(times_log(c, log_p)), -c + row_sums(c)[:, None] * p
 

@@ -83,8 +83,14 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
 def row_summaries(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's sum of squares, sum and largest |g| of an (n, c) gradient: the per-row (or per-query)
     pieces of the gradient summary, before they are added up per group."""
-    absmax = np.abs(g).max(axis=1) if g.size else np.zeros(g.shape[0])
-    return np.einsum("ij,ij->i", g, g), row_sums(g), absmax
+    if not g.size:
+        return np.zeros(g.shape[0]), np.zeros(g.shape[0]), np.zeros(g.shape[0])
+    if g.shape[1] > 1 and g.T.flags.c_contiguous and not g.flags.c_contiguous:
+        # a transposed C array (losses over queries work on (rows, queries) arrays): reduce along its
+        # contiguous rows rather than a short row of strided elements at a time
+        t = g.T
+        return np.einsum("ij,ij->j", t, t), t.sum(axis=0), np.abs(t).max(axis=0)
+    return np.einsum("ij,ij->i", g, g), row_sums(g), np.abs(g).max(axis=1)
 
 
 def sum_of_squares(x: np.ndarray) -> float:
