@@ -167,8 +167,8 @@ class Accumulator:
         later = self.options.nan == "error"
         try:
             self._add(batch, later)
-        except Exception:
-            if later:
+        except Exception as error:
+            if later and not isinstance(error, QueriesNotInRuns):  # that one only says to read again
                 screen(batch, self.plan)
             raise
 
