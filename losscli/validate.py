@@ -263,6 +263,13 @@ class Screened:
     key_missing: np.ndarray | None = None  # rows whose group key is missing (--nan drop)
 
 
+def _sum_is_finite(values: np.ndarray) -> bool:
+    """A finite sum of every value proves them all finite (NaN and inf propagate); False may also mean the
+    sum overflowed, which only sends the check down an exact path."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(values, axis=None)))
+
+
 def _bad_rows(values: np.ndarray) -> np.ndarray | None:
     """The rows holding a NaN or an infinity, or None when there is none.
 
@@ -270,9 +277,8 @@ def _bad_rows(values: np.ndarray) -> np.ndarray | None:
     only sends the check down the exact path), and a sum runs at memory speed where isfinite writes
     a boolean array.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(values, axis=None)):
-            return None
+    if _sum_is_finite(values):
+        return None
     bad = ~np.isfinite(values)
     if bad.ndim == 1:
         return bad
@@ -313,10 +319,9 @@ def screen(batch: Batch, plan: Plan, nan: str = "error", finite_in_blocks: bool 
 
 
 def finite_rows(columns: dict[str, np.ndarray], start: int, stop: int) -> bool:
-    """True when rows [start, stop) of every column are finite (one sum each, as _bad_rows proves it);
-    False may also mean a sum overflowed, which the exact screen then settles."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return all(np.isfinite(np.add.reduce(values[start:stop], axis=None)) for values in columns.values())
+    """True when rows [start, stop) of every column are proved finite by their sum, as _bad_rows proves a
+    column; False may also mean a sum overflowed, which the exact screen then settles."""
+    return all(_sum_is_finite(values[start:stop]) for values in columns.values())
 
 
 def check_finite(batch: Batch, name: str, values: np.ndarray) -> None:
