@@ -124,6 +124,14 @@ def _discount(rank: np.ndarray) -> np.ndarray:
     return 1.0 / np.log2(2.0 + rank)
 
 
+def _discounts_at_k(m: int, k: int | None) -> np.ndarray:
+    """The discounts of positions 0 .. m - 1, zero from position k on (DCG@k)."""
+    discount = _discount(np.arange(m))
+    if k is not None:
+        discount[k:] = 0.0
+    return discount
+
+
 def _ranks(s: np.ndarray) -> np.ndarray:
     """0-based position of each row when sorted by descending score; ties keep row order (std::stable_sort)."""
     order = np.argsort(-s, axis=1, kind="stable")
@@ -179,9 +187,7 @@ def _tie_averaged_dcg(s: np.ndarray, gain: np.ndarray, k: int | None) -> np.ndar
     flat = (order + (m * np.arange(q))[:, None]).reshape(-1)
     s_sorted = s.reshape(-1)[flat].reshape(q, m)
     g_sorted = gain.reshape(-1)[flat].reshape(q, m)
-    discount = 1.0 / np.log2(np.arange(m) + 2.0)
-    if k is not None:
-        discount[k:] = 0.0
+    discount = _discounts_at_k(m, k)
     new_run = np.ones((q, m), dtype=bool)
     new_run[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
     if new_run.all():  # no ties: every run is one row, and its share is its own gain times its own discount
@@ -206,10 +212,7 @@ def ndcg_loss(pred, target, *, k=None):
     # equal labels are interchangeable: no need to sort -y stably. Contiguous, so that its DCG is summed as the
     # no-ties DCG of the scores is (a perfect ranking then scores exactly 0)
     ideal = np.ascontiguousarray(np.sort(y, axis=1)[:, ::-1])
-    discount = 1.0 / np.log2(np.arange(y.shape[1]) + 2.0)
-    if k is not None:
-        discount[k:] = 0.0
-    best = np.einsum("ij,j->i", ideal, discount)  # sum(axis=1) went one short row at a time
+    best = np.einsum("ij,j->i", ideal, _discounts_at_k(y.shape[1], k))  # sum(axis=1) went one short row at a time
     ndcg = np.where(best > 0, dcg / np.where(best > 0, best, 1.0), 0.0)
     return 1.0 - ndcg
 
