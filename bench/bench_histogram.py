@@ -30,19 +30,13 @@ import numpy as np
 
 from common import ROOT, binary_file, installed_env, table
 
-# A fresh `losscli` process whose engine histogram is timed; prints its own shares on the last line of stderr.
+# A fresh `losscli` process whose engine histogram is timed (by this module's EngineTimer); prints the histogram's
+# CPU seconds and the process's on the last line of stderr.
 _RUNNER = r"""
-import json, resource, sys, threading, time
-import losscli.engine.pipeline as pipeline
-spent, lock, histogram = [0.0], threading.Lock(), pipeline.histogram
-def timed(*args, **kwargs):
-    start = time.thread_time()
-    try:
-        return histogram(*args, **kwargs)
-    finally:
-        with lock:
-            spent[0] += time.thread_time() - start
-pipeline.histogram = timed
+import json, resource, sys
+sys.path.insert(0, "bench")
+from bench_histogram import EngineTimer
+timer = EngineTimer()
 from losscli.cli import main
 try:
     main(sys.argv[1:], prog_name="losscli")
@@ -50,7 +44,7 @@ except SystemExit as exc:
     if exc.code:
         raise
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"hist": spent[0], "cpu": usage.ru_utime + usage.ru_stime}), file=sys.stderr)
+print(json.dumps({"hist": timer.spent, "cpu": usage.ru_utime + usage.ru_stime}), file=sys.stderr)
 """
 
 
