@@ -101,6 +101,27 @@ def test_runs_and_the_spill_give_the_same_values_and_gradients(name, case):
 
 
 @pytest.mark.parametrize("name,case", QUERY_CASES)
+def test_ascending_integer_keys_give_what_their_text_gives(name, case):
+    # ascending integer keys take the shortcuts: runs found while encoding the keys, sorted keys extended in
+    # place; the same keys as text take neither. Batches of 7 carry several whole queries to the next batch.
+    arrays = in_runs(case, seed=6)
+    arrays["query"] = pd.factorize(arrays["query"])[0] * 3 + 5  # numbered in order of appearance: ascending
+    assert (np.diff(arrays["query"]) >= 0).all()
+    weight, groups = per_query_options(arrays, seed=7)
+    options = dict(weight=weight, groups=groups, grad=True)
+    as_text = {**arrays, "query": np.array([f"k{k:06d}" for k in arrays["query"]])}
+    moved, order = moved_late(arrays)
+    for batch_rows in (7, 40, 10**9):
+        expected = compute_arrays(name, case.params, as_text, batch_rows=batch_rows, **options)
+        got = compute_arrays(name, case.params, arrays, batch_rows=batch_rows, **options)
+        assert_same_results(got, expected, f"{name}, integer keys, batches of {batch_rows}")
+        # a key that comes back after ascending ones is still known (read again on the spill path)
+        late = compute_arrays(name, case.params, moved, batch_rows=batch_rows, weight=weight[order],
+                              groups=groups[order], grad=True)
+        assert_same_results(late, expected, f"{name}, an integer key met again, batches of {batch_rows}")
+
+
+@pytest.mark.parametrize("name,case", QUERY_CASES)
 def test_runs_and_the_spill_give_the_same_per_query_rows_top_and_gradients(name, case):
     arrays = in_runs(case, seed=5, rows=90)
     moved, order = moved_late(arrays)

@@ -48,19 +48,23 @@ def _flat(x: np.ndarray) -> np.ndarray:
 def ranking_softmax_value_and_grad(pred, target):
     # as (rows, queries) arrays every reduction over a query's rows adds or compares whole contiguous rows
     # of the array; a (queries, rows) array's short last axis was reduced one query at a time
-    s, y = np.ascontiguousarray(_flat(pred).T), np.ascontiguousarray(_flat(target).T)
-    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
-        shifted = s - s.max(axis=0)
-    e = np.exp(shifted)
-    # log softmax = shifted - log1p(rest), rest the mass of every row but the maximum's (whose e is 1): log1p keeps
-    # the tiny log-probability of a winner that takes nearly all the mass. Tied maxima each add their 1 to rest.
-    winners = shifted == 0.0
-    rest = np.where(winners, 0.0, e).sum(axis=0) + (winners.sum(axis=0) - 1.0)
-    logp = shifted - np.log1p(rest)
+    # s a copy of its own (a transposed single query would be a view of the input), shifted in place
+    s, y = np.array(_flat(pred).T, order="C"), np.ascontiguousarray(_flat(target).T)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any
+        s -= s.max(axis=0)                               # float, exp of it 0
+    e = np.exp(s)
+    # log softmax = s - log1p(rest), rest the mass of every row but the maximum's (whose e is 1): log1p keeps the
+    # tiny log-probability of a winner that takes nearly all the mass. Tied maxima each add their 1 to rest.
+    winners = s == 0.0
+    np.subtract(e, winners, out=e)  # each winner's 1 taken out exactly, so the others' tiny mass is summed alone
+    rest = e.sum(axis=0) + (np.count_nonzero(winners, axis=0) - 1.0)
+    np.add(e, winners, out=e)
     relevance = y.sum(axis=0)
-    grad = e * (relevance / (1.0 + rest))  # p_i sum_j y_j
-    grad -= y
-    return -np.einsum("ij,ij->j", y, logp), grad.T[..., None]
+    # -sum_i y_i (s_i - log1p(rest)), without forming the log-probabilities: both terms are >= 0 for y >= 0
+    value = relevance * np.log1p(rest) - np.einsum("ij,ij->j", y, s)
+    e *= relevance / (1.0 + rest)  # p_i sum_j y_j
+    e -= y
+    return value, e.T[..., None]
 
 
 def ranking_softmax(pred, target):
@@ -182,7 +186,9 @@ def _tie_averaged_dcg(s: np.ndarray, gain: np.ndarray, k: int | None) -> np.ndar
     discounts; that is the mean of DCG over all orders of the tied rows (McSherry and Najork 2008).
     """
     q, m = s.shape
-    order = np.argsort(-s, axis=1, kind="stable")
+    # the order within a run of ties does not matter (the run is averaged), so no stable sort is needed: descending
+    # is the ascending order read backwards
+    order = np.argsort(s, axis=1)[:, ::-1]
     # one flat index for both gathers: take_along_axis builds and broadcasts an index per axis
     flat = (order + (m * np.arange(q))[:, None]).reshape(-1)
     s_sorted = s.reshape(-1)[flat].reshape(q, m)

@@ -30,6 +30,10 @@ class ColumnKeys:
         return 0 if self.values is None else len(self.values)
 
     def ids(self, column: pa.Array) -> np.ndarray:
+        return self.ids_and_runs(column)[0]
+
+    def ids_and_runs(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each row's id, and where each run of equal keys begins when the column was encoded by runs (else None)."""
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         dictionary, indices, lengths = _encoded(column)
@@ -46,7 +50,9 @@ class ColumnKeys:
             self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])
             if self._sorted is not None:
                 self._insert(as_numpy(dictionary)[new], mapping[new])
-        return mapping[indices] if lengths is None else np.repeat(mapping[indices], lengths)
+        if lengths is None:
+            return mapping[indices], None
+        return np.repeat(mapping[indices], lengths), np.cumsum(lengths) - lengths
 
     def _known_by_hash(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Each dictionary value's id (0 where new) and which values are new, by Arrow's hash lookup."""
@@ -67,6 +73,11 @@ class ColumnKeys:
         return known, ~found
 
     def _insert(self, values: np.ndarray, ids: np.ndarray) -> None:
+        if (not self._sorted.size or values[0] > self._sorted[-1]) and (values[1:] > values[:-1]).all():
+            # keys that come in ascending order (query ids of a ranking file, usually) only extend the sorted values
+            self._sorted = np.concatenate([self._sorted, values])
+            self._sorted_ids = np.concatenate([self._sorted_ids, ids])
+            return
         order = np.argsort(values, kind="stable")
         values, ids = values[order], ids[order]
         at = np.searchsorted(self._sorted, values)
@@ -111,6 +122,11 @@ class GroupKeys:
 
     def ids(self, batch: Batch) -> np.ndarray:
         return self.ids_of([batch.data.column(c) for c in self.columns], batch)
+
+    def ids_and_runs(self, batch: Batch) -> tuple[np.ndarray, np.ndarray | None]:
+        """One key column's ids, and where its runs of equal keys begin if it was encoded by runs (else None)."""
+        (name,) = self.columns
+        return self._keys[0].ids_and_runs(batch.data.column(name))
 
     def ids_of(self, arrays: list[pa.Array], batch: Batch | None = None) -> np.ndarray:
         for name, column in zip(self.columns, arrays):
