@@ -147,6 +147,28 @@ def test_lovasz_hinge_orders_many_tied_and_close_errors_as_torch(kind):
     assert_matches_torch("lovasz_hinge", {}, {"pred": pred, "target": target}, smp_hinge)
 
 
+@pytest.mark.parametrize("kind", ["ties", "ulps apart"])
+def test_lovasz_hinge_over_more_than_a_million_elements_matches_smp(kind):
+    # past 2^20 sorted elements the Jaccard weights are formed a block at a time, their running sums carried
+    # across the blocks; ties and near-ties straddle the block boundaries
+    n = 800_000
+    target = (rng.random((n, 2)) < 0.4).astype(float)
+    if kind == "ties":
+        size = rng.choice([-0.5, 0.25, 0.75, 3.0], size=(n, 2))  # three in four errors > 0: 1.2M sorted
+    else:
+        size = 0.5 + rng.integers(0, 40, size=(n, 2)) * 2.0**-52
+    pred = np.where(target == 1.0, size, -size)
+    assert_matches_torch("lovasz_hinge", {}, {"pred": pred, "target": target}, smp_hinge)
+
+
+def test_lovasz_softmax_over_more_than_a_million_rows_matches_smp():
+    # each class sorts every row: 1.1M. Continuous logits: with tied probabilities one ulp apart between two
+    # softmax implementations, which of the tied rows comes first (and so the gradient's split) is not defined
+    labels = rng.integers(0, 2, size=1_100_000).astype(float)
+    logits = rng.normal(size=(labels.size, 2)) * 3
+    assert_matches_torch("lovasz_softmax", {}, {"pred": logits, "target": labels}, smp_softmax())
+
+
 @pytest.mark.parametrize("kind", ["logits", "huge", "probabilities", "absent class", "huge, many rows"])
 def test_lovasz_softmax_matches_smp(kind):
     n, k = (5000, 3) if kind == "huge, many rows" else (90, 4)

@@ -372,6 +372,16 @@ def row_argmax(x: np.ndarray) -> np.ndarray:
     return index
 
 
+# elements per step of the whole-array passes below: their temporaries are reused block after block, while a
+# temporary the size of millions of rows is fresh memory every time (page faults cost more than the arithmetic)
+_PASS_BLOCK = 1 << 20
+
+
+def whole_array_blocks(n: int):
+    """(start, stop) of the steps of a pass over n elements, _PASS_BLOCK at a time."""
+    return ((start, min(n, start + _PASS_BLOCK)) for start in range(0, n, _PASS_BLOCK))
+
+
 def descending_order(x: np.ndarray) -> np.ndarray:
     """Indices that put the floats x from largest to smallest, equal values in index order.
 
@@ -381,7 +391,8 @@ def descending_order(x: np.ndarray) -> np.ndarray:
     bit flipped, the others with the sign bit set; -0.0 taken as 0.0), its lowest bits are replaced
     by the index and the keys are sorted as numbers. Values that agree in all but those low bits
     come out in index order; the few runs where they still differ are sorted again by (value,
-    index) on their own.
+    index) on their own. The keys are the only array of x's size: built, compared and turned into
+    the order block by block, in place.
     """
     x = np.ravel(x)
     n = x.size
@@ -389,16 +400,23 @@ def descending_order(x: np.ndarray) -> np.ndarray:
         return np.argsort(-x, kind="stable")
     bits = (n - 1).bit_length()
     low = np.uint64((1 << bits) - 1)
-    flipped = 0.0 - x  # ascending order of -x; 0.0 - (-0.0) is +0.0, so the two zeros tie
-    sign = (flipped.view(np.int64) >> 63).view(np.uint64)  # all ones for negatives, else 0
-    sign |= np.uint64(1 << 63)
-    keys = flipped.view(np.uint64) ^ sign
-    keys &= ~low
-    keys |= np.arange(n, dtype=np.uint64)
+    keys = np.empty(n, dtype=np.uint64)
+    for start, stop in whole_array_blocks(n):
+        flipped = 0.0 - x[start:stop]  # ascending order of -x; 0.0 - (-0.0) is +0.0, so the two zeros tie
+        sign = (flipped.view(np.int64) >> 63).view(np.uint64)  # all ones for negatives, else 0
+        sign |= np.uint64(1 << 63)
+        key = keys[start:stop]
+        np.bitwise_xor(flipped.view(np.uint64), sign, out=key)
+        key &= ~low
+        key |= np.arange(start, stop, dtype=np.uint64)
     keys.sort()
-    order = (keys & low).view(np.int64)
-    high = keys >> np.uint64(bits)
-    shared = np.flatnonzero(high[1:] == high[:-1])  # neighbours i, i + 1 whose keys differ only in the index
+    shared = []  # neighbours i, i + 1 whose keys differ only in the index
+    for start, stop in whole_array_blocks(n - 1):
+        differ = keys[start:stop] ^ keys[start + 1:stop + 1]
+        shared.append(np.flatnonzero((differ >> np.uint64(bits)) == 0) + start)
+    keys &= low
+    order = keys.view(np.int64)
+    shared = np.concatenate(shared)
     if shared.size:
         _resort_close_values(x, order, shared)
     return order

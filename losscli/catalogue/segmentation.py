@@ -30,7 +30,7 @@ import weakref
 import numpy as np
 
 from .base import (BINARY, PROBABILITY, Explain, Loss, Param, Problem, descending_order, pred_role, row_sums, sigmoid,
-                   softmax, target_role)
+                   softmax, target_role, whole_array_blocks)
 
 PRED = pred_role("one column per class: probabilities in [0, 1], or logits with from_logits=true")
 TARGET = target_role(
@@ -406,23 +406,36 @@ def _lovasz(errors, labels, with_grad):
     add nothing (an error <= 0 is cut by the hinge's relu, and |fg - p| = 0 is 0) and take no
     gradient, and the weights of the ones before them depend on no later element. The sort is stable
     (ties keep row order, as torch.sort on CPU): the value does not depend on it, the split of the
-    gradient among tied elements does.
+    gradient among tied elements does. After the sort the sorted elements are taken block by block,
+    the running sums carried from one block to the next (each block's first element adds them, so
+    the sums are the whole array's, in the same order).
     """
     positive = errors > 0.0
     counted = None if positive.all() else np.flatnonzero(positive)  # None: every element
     kept, kept_labels = (errors, labels) if counted is None else (errors[counted], labels[counted])
+    del positive
     order = descending_order(kept)
-    sorted_labels = kept_labels[order]
     positives = labels.sum()
-    intersection = positives - np.cumsum(sorted_labels)
-    union = positives + np.cumsum(1.0 - sorted_labels)
-    weights = 1.0 - intersection / union
-    weights[1:] = weights[1:] - weights[:-1]
-    value = float(np.dot(kept[order], weights))
-    if not with_grad:
-        return value, None
-    d_errors = np.zeros(errors.size)
-    d_errors[order if counted is None else counted[order]] = weights
+    value, hits, misses, jaccard_before = 0.0, 0.0, 0.0, 0.0
+    d_errors = np.zeros(errors.size) if with_grad else None
+    for start, stop in whole_array_blocks(order.size):
+        rows = order[start:stop]
+        sorted_labels = kept_labels[rows]
+        missed = 1.0 - sorted_labels
+        sorted_labels[0] += hits
+        missed[0] += misses
+        np.cumsum(sorted_labels, out=sorted_labels)
+        np.cumsum(missed, out=missed)
+        hits, misses = sorted_labels[-1], missed[-1]
+        intersection, union = positives - sorted_labels, positives + missed
+        jaccard = 1.0 - intersection / union
+        weights = np.empty_like(jaccard)
+        np.subtract(jaccard[1:], jaccard[:-1], out=weights[1:])
+        weights[0] = jaccard[0] - jaccard_before
+        jaccard_before = jaccard[-1]
+        value += float(np.dot(kept[rows], weights))
+        if with_grad:
+            d_errors[rows if counted is None else counted[rows]] = weights
     return value, d_errors
 
 
