@@ -100,6 +100,23 @@ def test_runs_and_the_spill_give_the_same_values_and_gradients(name, case):
         assert_same_results(spilled, whole, f"{name} with a key met again, batches of {batch_rows}")
 
 
+def test_a_key_met_again_is_named_in_a_warning_and_runs_give_none(tmp_path):
+    frame = _frame()
+    path = tmp_path / "ranked.csv"
+    frame.to_csv(path, index=False)
+    quiet = CliRunner().invoke(main, ["compute", "-l", "ranking_softmax", "--query", "qid", str(path)])
+    assert quiet.exit_code == 0 and "read a second time" not in quiet.output
+    late = frame.iloc[np.r_[2:len(frame), 0:2]]  # the first query's first two rows moved to the end
+    late.to_csv(path, index=False)
+    result = CliRunner().invoke(main, ["compute", "-l", "ranking_softmax", "--query", "qid", "--batch-rows", "5",
+                                       str(path)])
+    assert result.exit_code == 0, result.output
+    first = frame["qid"].iloc[0]
+    row = len(frame) - 1  # 1-based data row of the first moved row
+    assert f"query {first!r} comes back at {path} row {row}" in result.output
+    assert "read a second time" in result.output and "sort by qid" in result.output
+
+
 @pytest.mark.parametrize("name,case", QUERY_CASES)
 def test_ascending_integer_keys_give_what_their_text_gives(name, case):
     # ascending integer keys take the shortcuts: runs found while encoding the keys, sorted keys extended in

@@ -48,10 +48,11 @@ def _flat(x: np.ndarray) -> np.ndarray:
 def ranking_softmax_value_and_grad(pred, target):
     # as (rows, queries) arrays every reduction over a query's rows adds or compares whole contiguous rows
     # of the array; a (queries, rows) array's short last axis was reduced one query at a time
-    # s a copy of its own (a transposed single query would be a view of the input), shifted in place
+    # s a copy of its own (a transposed single query would be a view of the input), shifted in place by the
+    # query's maximum; 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
     s, y = np.array(_flat(pred).T, order="C"), np.ascontiguousarray(_flat(target).T)
-    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 - (-1e308) is -inf: a log-probability below any
-        s -= s.max(axis=0)                               # float, exp of it 0
+    with np.errstate(over="ignore"):
+        s -= s.max(axis=0)
     e = np.exp(s)
     # log softmax = s - log1p(rest), rest the mass of every row but the maximum's (whose e is 1): log1p keeps the
     # tiny log-probability of a winner that takes nearly all the mass. Tied maxima each add their 1 to rest.

@@ -124,7 +124,9 @@ class GroupKeys:
         return self.ids_of([batch.data.column(c) for c in self.columns], batch)
 
     def ids_and_runs(self, batch: Batch) -> tuple[np.ndarray, np.ndarray | None]:
-        """One key column's ids, and where its runs of equal keys begin if it was encoded by runs (else None)."""
+        """One key column's ids, and where its runs of equal keys begin if it was encoded by runs (else None).
+
+        Missing keys are the caller's to refuse (the query column has its own message)."""
         (name,) = self.columns
         return self._keys[0].ids_and_runs(batch.data.column(name))
 

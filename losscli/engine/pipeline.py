@@ -567,7 +567,10 @@ def run(source: Source, plan: Plan, options: Options) -> Report:
     try:
         try:
             first_pass(source, acc)
-        except QueriesNotInRuns:  # read again, every query's rows collected wherever they are
+        except QueriesNotInRuns as back:  # read again, every query's rows collected wherever they are
+            plan.warnings.append(f"--query {plan.query!r}: {back}, after other queries' rows, so the input was read "
+                                 "a second time with each query's rows gathered wherever they are. Keep each "
+                                 f"query's rows together (sort by {plan.query}) and it is read once.")
             queries.close()
             queries = QueryRows(plan, queries.options, in_runs=False)
             acc = Accumulator(plan, options)

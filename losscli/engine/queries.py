@@ -231,7 +231,7 @@ class QueryRows:
         if not len(rows):
             return
         if self.in_runs:
-            self._add_runs(rows, runs, acc)
+            self._add_runs(rows, runs, acc, batch)
             return
         self.buffer.append(rows)
         self.buffered += len(rows)
@@ -243,7 +243,7 @@ class QueryRows:
                 self.spill.write(part.table())
             self.buffer, self.buffered = [], 0
 
-    def _add_runs(self, rows: QueryBatch, begins: np.ndarray | None, acc) -> None:
+    def _add_runs(self, rows: QueryBatch, begins: np.ndarray | None, acc, batch) -> None:
         """Evaluate the queries that ended in this batch; keep the rows of its last run, which may go on.
 
         Ids are given in order of first appearance, so while every query so far is one run the runs'
@@ -256,8 +256,12 @@ class QueryRows:
             begins = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
         starts = begins[1:]  # where a run begins, after the batch's first row
         runs = qid[begins]
-        if runs[0] - self.last_query not in (0, 1) or not (np.diff(runs) == 1).all():
-            raise QueriesNotInRuns
+        steps = np.diff(runs) != 1
+        if runs[0] - self.last_query not in (0, 1) or steps.any():
+            # the first run whose id is not the next one: an id seen before, so a key met again
+            back = 0 if runs[0] - self.last_query not in (0, 1) else 1 + int(np.flatnonzero(steps)[0])
+            key = self.keys.table().column(0)[int(runs[back])].as_py()
+            raise QueriesNotInRuns(f"query {key!r} comes back at {batch.locate(begins[back:back + 1])}")
         self.last_query = int(qid[-1])
         if not starts.size:  # the whole batch continues (or begins) one run
             self.tail.append(rows)
@@ -273,7 +277,8 @@ class QueryRows:
             self._evaluate(QueryBatch.concat(self.tail + [rows.part(slice(0, ended))]), acc.groups, in_runs=True)
         if ended < starts[-1]:
             first = 1 if self.tail else 0
-            self._evaluate(rows.part(slice(ended, starts[-1])), acc.groups, in_runs=True, starts=begins[first:-1] - ended)
+            self._evaluate(rows.part(slice(ended, starts[-1])), acc.groups, in_runs=True,
+                           starts=begins[first:-1] - ended)
         self.tail = [rows.part(slice(starts[-1], None))]
 
     # ----------------------------------------------------------------------------- evaluation
@@ -318,7 +323,8 @@ class QueryRows:
             else:
                 self._evaluate(QueryBatch.of_table(table, self.columns), groups)
 
-    def _evaluate(self, part: QueryBatch, groups: int, in_runs: bool = False, starts: np.ndarray | None = None) -> None:
+    def _evaluate(self, part: QueryBatch, groups: int, in_runs: bool = False,
+                  starts: np.ndarray | None = None) -> None:
         """Evaluate whole queries (every row of each is in ``part``) and fold them into the states.
 
         ``in_runs``: the caller knows each query to be one run of rows, in input order; ``starts``, where
