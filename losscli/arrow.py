@@ -14,17 +14,22 @@ import pyarrow as pa
 
 def as_numpy(array) -> np.ndarray:
     """A fixed-width array's values: float64 (NaN where null) for numbers with nulls, the array's own
-    type otherwise, bool for a boolean array without nulls. Other types fall back to ``to_numpy``."""
-    import pyarrow.compute as pc
+    type otherwise, bool for a boolean array without nulls. Other types fall back to ``to_numpy``.
 
+    pyarrow.compute is imported only where a cast is needed: importing it takes about 50 ms, a twentieth of a
+    10M-row run whose columns are float64 without nulls."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     kind = array.type
     if pa.types.is_boolean(kind):  # nulls read as False
+        import pyarrow.compute as pc
+
         values = _view(pc.cast(array, pa.uint8())).astype(bool)
         return values & _valid(array) if array.null_count else values
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         if array.null_count:
+            import pyarrow.compute as pc
+
             values = _view(pc.cast(array, pa.float64())).copy()
             values[~_valid(array)] = np.nan
             return values
@@ -34,10 +39,10 @@ def as_numpy(array) -> np.ndarray:
 
 def from_numpy(values: np.ndarray) -> pa.Array:
     """A 1-D NumPy array of numbers or booleans as an Arrow array, without a copy for numbers."""
-    import pyarrow.compute as pc
-
     values = np.ascontiguousarray(values)
     if values.dtype == bool:  # Arrow's booleans are bits: made from bytes
+        import pyarrow.compute as pc
+
         return pc.cast(from_numpy(values.view(np.uint8)), pa.bool_())
     kind = next(k for k, d in _DTYPES.items() if np.dtype(d) == values.dtype)
     return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
