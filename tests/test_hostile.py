@@ -423,6 +423,25 @@ def test_outputs_respect_the_umask_and_keep_a_replaced_files_mode(tmp_path):
     assert stat.S_IMODE(rows.stat().st_mode) == 0o604
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv for a query loss"])
+def test_the_program_leaves_no_spooled_standard_input_behind(tmp_path, kind):
+    # standard input read twice is first copied to a temporary file; the program ends without the interpreter's
+    # teardown, so that file must be gone by then whatever removes it
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    if kind == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"pred": [0.5, 1.5, -2.0], "target": [1.0, 1.0, 0.0]}), buffer)
+        data, args = buffer.getvalue(), ["-l", "mse"]
+    else:
+        data, args = b"pred,target,qid\n0.5,1,a\n1.5,0,a\n-2,1,b\n", ["-l", "ranking_softmax", "--query", "qid"]
+    result = subprocess.run([sys.executable, "-m", "losscli", "compute", *args, "-f", "json", "-"], input=data,
+                            capture_output=True, cwd=ROOT, env={**os.environ, "TMPDIR": str(spool)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"][0]["n"] > 0
+    assert list(spool.iterdir()) == []
+
+
 @pytest.mark.parametrize("redirect,words", [("> /dev/full", "No space left"), (">&-", "Standard output is closed")])
 def test_standard_output_full_or_closed(tmp_path, redirect, words):
     if not os.path.exists("/dev/full") and "full" in redirect:
