@@ -120,7 +120,7 @@ def test_a_key_met_again_is_named_in_a_warning_and_runs_give_none(tmp_path):
 @pytest.mark.parametrize("name,case", QUERY_CASES)
 def test_ascending_integer_keys_give_what_their_text_gives(name, case):
     # ascending integer keys take the shortcuts: runs found while encoding the keys, sorted keys extended in
-    # place; the same keys as text take neither. Batches of 7 carry several whole queries to the next batch.
+    # place; the same keys as text take neither. Batches of 7 end inside queries and at their edges.
     arrays = in_runs(case, seed=6)
     arrays["query"] = pd.factorize(arrays["query"])[0] * 3 + 5  # numbered in order of appearance: ascending
     assert (np.diff(arrays["query"]) >= 0).all()
