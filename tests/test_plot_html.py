@@ -1,8 +1,8 @@
 """`--format html`: one self-contained page, checked as HTML by a strict parser and its SVGs as XML.
 
-The page was also opened in headless Chromium while it was written (see the README); the tests do
-not need a browser: every element must close in order, nothing may load from outside, and every
-number shown must be the report's.
+These tests need no browser: every element must close in order, nothing may load from outside, and
+every number shown must be the report's. tests/test_html_browser.py opens the same pages in headless
+Chromium where one is installed.
 """
 
 from __future__ import annotations

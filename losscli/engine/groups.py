@@ -102,7 +102,10 @@ def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]
         np.not_equal(values[1:], values[:-1], out=new_run[1:])
         starts = np.flatnonzero(new_run)
         if 4 * starts.size <= values.size:  # runs of 4 rows or more on average: fewer values to hash
-            runs = from_numpy(values[starts]).dictionary_encode()
+            keys = values[starts]
+            if (keys[1:] > keys[:-1]).all():  # ascending runs (sorted query ids): every run its own value, no hashing
+                return from_numpy(keys), np.arange(keys.size), np.diff(starts, append=values.size)
+            runs = from_numpy(keys).dictionary_encode()
             return runs.dictionary, as_numpy(runs.indices), np.diff(starts, append=values.size)
     encoded = column.dictionary_encode()
     return encoded.dictionary, as_numpy(encoded.indices), None
