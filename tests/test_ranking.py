@@ -123,10 +123,10 @@ def lightgbm_lambdas(scores, labels, k=30, sigma=1.0):
             (high, rank_high), (low, rank_low) = ((a, i), (b, j)) if labels[a] > labels[b] else ((b, j), (a, i))
             delta_score = scores[high] - scores[low]
             delta_ndcg = (gains[high] - gains[low]) * abs(1 / np.log2(2 + rank_high) - 1 / np.log2(2 + rank_low)) * inverse
-            p = 1.0 / (1.0 + np.exp(sigma * delta_score))
+            p = np.exp(-np.logaddexp(0.0, sigma * delta_score))  # 1 / (1 + exp(sigma delta)), without overflow
             lambdas[high] += -sigma * delta_ndcg * p
             lambdas[low] -= -sigma * delta_ndcg * p
-            loss += delta_ndcg * np.log1p(np.exp(-sigma * delta_score))
+            loss += delta_ndcg * np.logaddexp(0.0, -sigma * delta_score)
     return loss, lambdas
 
 
@@ -287,3 +287,40 @@ def test_explain_says_how_query_losses_stream():
     result = CliRunner().invoke(main, ["explain", "lambdarank"])
     assert result.exit_code == 0
     assert "per query" in result.output and "hash-partitioned" in result.output
+
+
+# ----------------------------------------------------------------------------- scores close together
+
+
+def close_scores(size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A query's scores with pairs an ulp or a few apart (the later row the higher), exact ties, -0.0 beside 0.0 and
+    values near the float range's ends; relevance different across each close pair, so ordering it by row is wrong."""
+    local = np.random.default_rng(seed)
+    scores = local.normal(size=size) * local.choice([1e-300, 1.0, 1e300], size=size)
+    for i in range(0, size - 1, 4):
+        scores[i + 1] = np.nextafter(scores[i], np.inf) if i % 8 == 0 else scores[i] * (1 + 5e-16)
+    scores[-1], scores[0] = 0.0, -0.0
+    if size > 5:
+        scores[3] = scores[2]  # an exact tie too
+    relevance = local.integers(0, 4, size=size).astype(float)
+    relevance[1::2] = (relevance[::2][: relevance[1::2].size] + 1) % 4
+    return scores, relevance
+
+
+@pytest.mark.parametrize("size", [2, 7, 20, 64, 65])
+def test_scores_an_ulp_apart_are_ranked_by_score_not_by_row(size):
+    # queries up to 64 rows are ordered from sorted integer keys whose low bits hold the row; scores agreeing in
+    # all but those bits must still be ordered by value (sklearn and LightGBM compare the floats themselves)
+    blocks = [close_scores(size, seed) for seed in range(6)]
+    scores = np.concatenate([s for s, _ in blocks])
+    relevance = np.concatenate([r for _, r in blocks])
+    query = np.repeat(np.arange(len(blocks)), size)
+    data = {"pred": scores, "target": relevance, "query": query}
+    per_query = losscli.get("ndcg_loss").per_row(scores, relevance, query=query)
+    expected = [1.0 - ndcg_score(r[None], s[None]) if r.any() else 1.0 for s, r in blocks]
+    np.testing.assert_allclose(per_query, expected, rtol=1e-12, atol=1e-15)
+    grades = np.minimum(relevance, 3.0)
+    value, grad = ours("lambdarank", {"k": 5}, {**data, "target": grades})
+    losses, lambdas = zip(*(lightgbm_lambdas(list(s), list(r), k=5) for s, r in blocks))
+    assert_close(value, np.mean(losses), 1e-12, "lambdarank value, scores an ulp apart")
+    assert_close(grad.ravel(), np.concatenate(lambdas) / len(blocks), 1e-10, "lambdarank gradient, scores an ulp apart")

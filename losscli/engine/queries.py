@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..catalogue.base import zero_gradient
 from ..errors import InputDataError
 from .blocks import run_blocks
 from .groups import GroupKeys
@@ -528,6 +529,8 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
     grad = np.zeros((n, width)) if row_grad else None
     if with_grad:
         grad_sq, grad_sum, grad_absmax = np.zeros(q), np.zeros(q), np.zeros(q)
+    # a piecewise-constant loss (ndcg_loss): its gradient is 0 where it exists, so the zeros above are its summaries
+    form_grad = with_grad and loss.grad is not zero_gradient
 
     def evaluate_chunk(size: int, chosen: np.ndarray) -> None:
         # chunks write disjoint queries (and rows) of the outputs, so they may run on threads at once
@@ -536,7 +539,7 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
         else:
             index = (starts[chosen][:, None] + np.arange(size)).ravel()
         stacked = {role: a[index].reshape(chosen.size, size, a.shape[1]) for role, a in inputs.items()}
-        if with_grad:
+        if form_grad:
             if loss.value_and_grad is not None:
                 v, g = loss.value_and_grad(**stacked, **params)
             else:
