@@ -20,14 +20,28 @@ class ColumnKeys:
     """The distinct values of one column seen so far, numbered in order of first appearance."""
 
     def __init__(self) -> None:
-        self.values: pa.Array | None = None
-        # integer keys only: the values seen, sorted, and their ids; pc.index_in would hash every value seen
-        # so far again for each batch, which made a million query keys cost seconds
+        # the values in id order, in the pieces learned batch by batch: joined only when asked for (joining
+        # at every batch copied every key seen so far, quadratic in a file of millions of queries)
+        self._pieces: list[pa.Array] = []
+        self._count = 0
+        # integer keys only: the values seen, sorted, and their ids (the first _known_count entries of buffers
+        # that grow by doubling); pc.index_in would hash every value seen so far again for each batch, which
+        # made a million query keys cost seconds
         self._sorted: np.ndarray | None = None
         self._sorted_ids: np.ndarray | None = None
+        self._known_count = 0
 
     def __len__(self) -> int:
-        return 0 if self.values is None else len(self.values)
+        return self._count
+
+    @property
+    def values(self) -> pa.Array | None:
+        """Every value seen, in id order (None before the first batch)."""
+        if not self._pieces:
+            return None
+        if len(self._pieces) > 1:
+            self._pieces = [pa.concat_arrays(self._pieces)]
+        return self._pieces[0]
 
     def ids(self, column: pa.Array) -> np.ndarray:
         return self.ids_and_runs(column)[0]
@@ -37,17 +51,19 @@ class ColumnKeys:
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         dictionary, indices, lengths = _encoded(column)
-        if self.values is None:
-            self.values = dictionary.slice(0, 0)
+        if not self._pieces:
+            self._pieces = [dictionary.slice(0, 0)]
             if pa.types.is_integer(dictionary.type):
-                self._sorted = as_numpy(dictionary)[:0]
+                self._sorted = as_numpy(dictionary)[:0].copy()
                 self._sorted_ids = np.zeros(0, dtype=np.intp)
-        elif dictionary.type != self.values.type:
-            dictionary = dictionary.cast(self.values.type)
+        elif dictionary.type != self._pieces[0].type:
+            dictionary = dictionary.cast(self._pieces[0].type)
         mapping, new = self._known(dictionary) if self._sorted is not None else self._known_by_hash(dictionary)
         if new.any():
-            mapping[new] = len(self) + np.arange(int(new.sum()))
-            self.values = pa.concat_arrays([self.values, dictionary.filter(from_numpy(new))])
+            added = int(new.sum())
+            mapping[new] = self._count + np.arange(added)
+            self._pieces.append(dictionary if added == len(dictionary) else dictionary.filter(from_numpy(new)))
+            self._count += added
             if self._sorted is not None:
                 self._insert(as_numpy(dictionary)[new], mapping[new])
         if lengths is None:
@@ -66,23 +82,39 @@ class ColumnKeys:
     def _known(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """The same for integer keys, by binary search in the sorted values seen so far."""
         values = as_numpy(dictionary)
-        place = np.minimum(np.searchsorted(self._sorted, values), max(0, self._sorted.size - 1))
-        found = self._sorted[place] == values if self._sorted.size else np.zeros(values.size, dtype=bool)
         known = np.zeros(values.size, dtype=np.intp)
+        seen = self._sorted[:self._known_count]
+        if not seen.size or not values.size or values.min() > seen[-1]:  # all above every key seen: all new
+            return known, np.ones(values.size, dtype=bool)
+        place = np.minimum(np.searchsorted(seen, values), seen.size - 1)
+        found = seen[place] == values
         known[found] = self._sorted_ids[place[found]]
         return known, ~found
 
     def _insert(self, values: np.ndarray, ids: np.ndarray) -> None:
-        if (not self._sorted.size or values[0] > self._sorted[-1]) and (values[1:] > values[:-1]).all():
-            # keys that come in ascending order (query ids of a ranking file, usually) only extend the sorted values
-            self._sorted = np.concatenate([self._sorted, values])
-            self._sorted_ids = np.concatenate([self._sorted_ids, ids])
+        n, more = self._known_count, values.size
+        if (not n or values[0] > self._sorted[n - 1]) and (values[1:] > values[:-1]).all():
+            # keys that come in ascending order (query ids of a ranking file, usually) only extend the sorted
+            # values; the buffers double when full, so a file of many batches copies each key a few times
+            if n + more > self._sorted.size:
+                size = max(2 * self._sorted.size, n + more, 1024)
+                self._sorted, self._sorted_ids = _grown(self._sorted, n, size), _grown(self._sorted_ids, n, size)
+            self._sorted[n:n + more] = values
+            self._sorted_ids[n:n + more] = ids
+            self._known_count = n + more
             return
         order = np.argsort(values, kind="stable")
         values, ids = values[order], ids[order]
-        at = np.searchsorted(self._sorted, values)
-        self._sorted = np.insert(self._sorted, at, values)
-        self._sorted_ids = np.insert(self._sorted_ids, at, ids)
+        at = np.searchsorted(self._sorted[:n], values)
+        self._sorted = np.insert(self._sorted[:n], at, values)
+        self._sorted_ids = np.insert(self._sorted_ids[:n], at, ids)
+        self._known_count = self._sorted.size
+
+
+def _grown(buffer: np.ndarray, used: int, size: int) -> np.ndarray:
+    grown = np.empty(size, dtype=buffer.dtype)
+    grown[:used] = buffer[:used]
+    return grown
 
 
 def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
