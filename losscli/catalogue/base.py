@@ -297,6 +297,9 @@ class Loss:
     # and grad(..., totals=D) gets the rows of that array belonging to its block (see engine/held.py).
     holds_rows: bool = False
     stats_grad: Callable[..., np.ndarray] | None = None
+    # A loss over queries whose work is a (rows x rows) array per query (pairs, distance matrices), as most are;
+    # False for one that works on each query's rows alone (a softmax, a sort), evaluated in bigger chunks.
+    pairwise: bool = True
     origin: str = ""  # "" for the built-in catalogue; the plugin file or package that added the loss
 
     @property

@@ -264,7 +264,7 @@ RANKING_SOFTMAX = Loss(
     name="ranking_softmax", family="ranking", summary="Listwise softmax cross-entropy of each query's scores against its relevance.",
     formula="-sum_i y_i log(exp(s_i) / sum_j exp(s_j)) per query; mean over queries",
     inputs=(SCORES, RELEVANCE), value=ranking_softmax, grad=ranking_softmax_grad,
-    value_and_grad=ranking_softmax_value_and_grad, per="query",
+    value_and_grad=ranking_softmax_value_and_grad, per="query", pairwise=False,
     explain=Explain(
         inputs="pred is one column of scores, target one column of relevance grades >= 0, and --query the column that "
                "says which rows form a list. One value per query, mean over queries. " + HOW_IT_STREAMS,
@@ -329,7 +329,7 @@ NDCG_LOSS = Loss(
     formula="1 - DCG@k / ideal DCG@k, DCG = sum_i y_(i) / log2(i + 1); mean over queries",
     # NDCG depends on the scores only through their order: constant between ties, so the gradient is 0 wherever it
     # exists (and undefined where two scores are equal)
-    inputs=(SCORES, RELEVANCE), value=ndcg_loss, grad=zero_gradient, per="query",
+    inputs=(SCORES, RELEVANCE), value=ndcg_loss, grad=zero_gradient, per="query", pairwise=False,
     params=(Param("k", None, "only the top k positions count (none: all)", kind=int, low=1, allow_none=True),),
     explain=Explain(
         inputs="pred is one column of scores, target one column of relevance gains >= 0 (used as gains directly, as "

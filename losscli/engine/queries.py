@@ -58,6 +58,10 @@ MAX_LEVELS = 8  # 32 bits of hash; a partition is then evaluated in memory whate
 # queries of one size are evaluated this many (rows x rows x width) entries at a time: a (queries, rows, rows)
 # temporary of about a megabyte stays in the caches (chunks of 2^22 entries made the metric losses 1.5x slower)
 PAIR_ELEMENTS = 1 << 20
+# and a loss without pairs (Loss.pairwise False) this many (rows x width) entries: fewer chunks, fewer calls
+# (10M rows in queries of 20, best of 8: ranking_softmax 200 -> 170 ms and ndcg_loss 212 -> 185 ms against
+# chunks of 2^20 / 20^2 queries; 2^20 rows, one chunk per batch, leaves a core idle)
+ROW_ELEMENTS = 1 << 18
 _FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -557,7 +561,8 @@ def evaluate_queries(loss, params: dict, inputs: dict[str, np.ndarray], starts: 
     chunks = []
     for size in (sizes[:1] if sizes.min() == sizes.max() else np.unique(sizes)):
         which = np.flatnonzero(sizes == size)
-        step = max(1, PAIR_ELEMENTS // int(size * size * max(1, width)))
+        budget = PAIR_ELEMENTS // int(size) if loss.pairwise else ROW_ELEMENTS
+        step = max(1, budget // int(size * max(1, width)))
         chunks += [(int(size), which[lo:lo + step]) for lo in range(0, which.size, step)]
     # NumPy releases the GIL in its loops, so the chunks use every core of the engine's pool
     run_blocks(evaluate_chunk, chunks)
