@@ -35,10 +35,6 @@ def clean_catalogue(monkeypatch):
     """Plugins register into the process's catalogue: give every test its own copy."""
     monkeypatch.setattr(catalogue, "CATALOGUE", dict(catalogue.CATALOGUE))
     monkeypatch.setattr(catalogue, "PLUGIN_MODULES", dict(catalogue.PLUGIN_MODULES))
-    import losscli.render.catalogue as render
-
-    # spec.py reads the catalogue through catalogue.lookup, which sees the copy; the renderer holds its own name
-    monkeypatch.setattr(render, "CATALOGUE", catalogue.CATALOGUE)
 
 
 def run(*args, input=None):
@@ -156,6 +152,43 @@ class FakeEntryPoint:
         if isinstance(self._target, Exception):
             raise self._target
         return self._target
+
+
+@pytest.fixture
+def installed_package(monkeypatch):
+    """An installed package declaring a losscli.losses entry point, not looked for yet in this process.
+    Returns the list that records each search for entry points."""
+    module = catalogue.PLUGIN_MODULES.get(str(EXAMPLE)) or catalogue._import_file(str(EXAMPLE))
+    renamed = [l.__class__(**{**l.__dict__, "name": "pkg_" + l.name}) for l in module.LOSSES]
+    searches = []
+
+    def entry_points(group):
+        searches.append(group)
+        return [FakeEntryPoint("mypkg", "mypkg.losses:LOSSES", renamed)] if group == "losscli.losses" else []
+
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(catalogue, "_installed_plugins_loaded", False)
+    return searches
+
+
+def test_installed_packages_are_looked_for_only_when_a_name_is_not_built_in(installed_package, regression):
+    result = run("compute", "-l", "mse", "-l", "MSELoss", "--format", "json", regression)
+    assert result.exit_code == 0 and installed_package == []  # built-in names and aliases: no search
+    result = run("compute", "-l", "pkg_expectile:tau=0.5", "--format", "json", regression)
+    assert result.exit_code == 0, result.output
+    assert installed_package == ["losscli.losses"]
+    assert json.loads(result.stdout)["results"][0]["label"] == "pkg_expectile:tau=0.5"
+    run("compute", "-l", "pkg_relative_l2", regression)
+    assert installed_package == ["losscli.losses"]  # once per process
+
+
+@pytest.mark.parametrize("command", [["list"], ["explain", "pkg_expectile"], ["compute", "-l", "pkg_expectil"]])
+def test_listing_explaining_and_suggesting_names_see_installed_packages(installed_package, regression, command):
+    result = run(*command, *([regression] if command[0] == "compute" else []))
+    assert installed_package == ["losscli.losses"]
+    assert "pkg_expectile" in result.output
 
 
 def test_entry_point_packages_add_losses_marked_with_their_origin():

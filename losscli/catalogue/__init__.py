@@ -6,7 +6,9 @@ needs to know about it.
 
 Plugins add losses written in the same vocabulary: a Python file given with ``--plugin FILE``
 (:func:`load_plugin`) or an installed package that declares an entry point in the
-``losscli.losses`` group (:func:`load_entry_points`, run when the catalogue is imported). A plugin
+``losscli.losses`` group (:func:`load_entry_points`, run the first time a name is not built in or the
+whole catalogue is read, through :func:`everything`: finding entry points costs a run tens of
+milliseconds, and a plugin can never shadow a built-in name). A plugin
 module defines ``LOSSES`` (a sequence of ``Loss``) and, optionally, ``CASES`` (example inputs for
 `losscli check`, as in the test suite); an entry point may also name the sequence itself. Plugin
 losses are marked with their origin, which list and explain show. A plugin that does not import,
@@ -154,6 +156,7 @@ def load_plugin(path: str) -> list[Loss]:
     if origin in PLUGIN_MODULES:
         module = PLUGIN_MODULES[origin]
     else:
+        everything()  # installed packages first, as always: a name both use is then this file's to change
         module = _import_file(path)
     losses = getattr(module, "LOSSES", None)
     if losses is None:
@@ -182,12 +185,21 @@ def load_entry_points(found=None) -> list[Loss]:
     return added
 
 
-load_entry_points()
+_installed_plugins_loaded = False
+
+
+def everything() -> dict[str, Loss]:
+    """The whole catalogue, installed packages' losses included (loaded on the first call)."""
+    global _installed_plugins_loaded
+    if not _installed_plugins_loaded:
+        _installed_plugins_loaded = True
+        load_entry_points()
+    return CATALOGUE
 
 
 def get(name: str) -> Loss:
     """The loss called ``name``; KeyError when there is none."""
-    return CATALOGUE[name]
+    return CATALOGUE[name] if name in CATALOGUE else everything()[name]
 
 
 def lookup(name: str) -> tuple[Loss, Alias | None] | None:
@@ -197,6 +209,8 @@ def lookup(name: str) -> tuple[Loss, Alias | None] | None:
         return CATALOGUE[name], None
     if name in ALIAS:
         return CATALOGUE[ALIAS[name].loss], ALIAS[name]
+    if name in everything():  # an installed package's loss
+        return CATALOGUE[name], None
     folded = name.casefold()
     meanings = {(n, "") for n in CATALOGUE if n.casefold() == folded}
     meanings |= {(a.loss, a.preset) for a in ALIASES if a.name.casefold() == folded}
@@ -210,6 +224,6 @@ def lookup(name: str) -> tuple[Loss, Alias | None] | None:
 def closest(name: str) -> list[str]:
     """Catalogue names and aliases that look like ``name``, best first, quoted for a message;
     an alias says what it means: ``'log_loss' (= bce:compat=sklearn)``."""
-    names = {n.casefold(): n for n in [*ALIAS, *CATALOGUE]}  # catalogue names win a case-blind tie
+    names = {n.casefold(): n for n in [*ALIAS, *everything()]}  # catalogue names win a case-blind tie
     found = [names[f] for f in difflib.get_close_matches(name.casefold(), list(names), n=3, cutoff=0.6)]
     return [repr(n) if n in CATALOGUE else f"{n!r} (= {ALIAS[n].spec})" for n in found]

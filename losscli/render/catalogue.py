@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..catalogue import CATALOGUE
+from ..catalogue import everything
 from ..catalogue.base import Loss
 from ..spec import format_param
 
@@ -37,7 +37,7 @@ def catalogue_entries() -> list[dict]:
     from ..catalogue import ALIASES
 
     entries = []
-    for loss in CATALOGUE.values():
+    for loss in everything().values():
         entries.append({
             "name": loss.name, "family": loss.family, "summary": loss.summary, "formula": loss.formula,
             "per": loss.per, "sample_weights": loss.sample_weights, "hess": loss.hess is not None,
@@ -91,14 +91,14 @@ def catalogue_table(file, long: bool = False) -> None:
 
     out = console(file, piped_width=100 if long else LIST_WIDTH)
     width = out.width
-    aliases = sum(len(loss.aliases) for loss in CATALOGUE.values())
+    aliases = sum(len(loss.aliases) for loss in everything().values())
     lines = [(line, "bold") for line in _wrap(
-        f"losscli catalogue: {len(CATALOGUE)} losses, {aliases} aliases. "
+        f"losscli catalogue: {len(everything())} losses, {aliases} aliases. "
         + ("" if long else "losscli list --long adds inputs, parameters and formulas; ")
         + "losscli explain NAME shows one.", width, 0)]
-    name_width = max(len(name) for name in CATALOGUE) + 2
+    name_width = max(len(name) for name in everything()) + 2
     family = None
-    for loss in CATALOGUE.values():
+    for loss in everything().values():
         shown = loss.family if not loss.origin else f"{loss.family} (plugin: {loss.origin})"
         if shown != family and not long:
             family = shown
