@@ -262,3 +262,32 @@ def test_rows_left_out_for_a_missing_value_on_both_paths(nan):
             assert [(r.label, r.group, r.n, r.dropped) for r in got.results] == [
                 (r.label, r.group, r.n, r.dropped) for r in expected.results]
             assert_same_results(got, expected, f"--nan {nan}, batches of {batch_rows}")
+
+
+def text_key(keys: np.ndarray, pad: int = 6) -> np.ndarray:
+    return np.array([f"k{k:0{pad}d}" for k in keys])
+
+
+@pytest.mark.parametrize("name,case", [p for p in QUERY_CASES if p.id in ("ranking_softmax", "lambdarank")])
+@pytest.mark.parametrize("keys", ["ascending", "long", "colliding"])
+def test_text_keys_give_what_integer_keys_give(name, case, keys, monkeypatch):
+    # text keys are looked up by a 64-bit hash of each text; ascending ones are known new without a lookup. Keys
+    # longer than the hashed length, and hashes that collide (forced here), go to Arrow's exact lookup instead.
+    arrays = in_runs(case, seed=8)
+    arrays["query"] = pd.factorize(arrays["query"])[0] * 7 + 3  # ascending integers
+    weight, groups = per_query_options(arrays, seed=9)
+    options = dict(weight=weight, groups=groups, grad=True)
+    moved, order = moved_late(arrays)
+    texts = {**arrays, "query": text_key(arrays["query"], pad=300 if keys == "long" else 6)}
+    moved_texts = {**moved, "query": text_key(moved["query"], pad=300 if keys == "long" else 6)}
+    if keys == "colliding":
+        import losscli.engine.groups as keys_module
+
+        monkeypatch.setattr(keys_module, "text_hashes", lambda texts: np.zeros(len(texts), dtype=np.int64))
+    for batch_rows in (7, 40, 10**9):
+        expected = compute_arrays(name, case.params, arrays, batch_rows=batch_rows, **options)
+        got = compute_arrays(name, case.params, texts, batch_rows=batch_rows, **options)
+        assert_same_results(got, expected, f"{name}, {keys} text keys, batches of {batch_rows}")
+        late = compute_arrays(name, case.params, moved_texts, batch_rows=batch_rows, weight=weight[order],
+                              groups=groups[order], grad=True)
+        assert_same_results(late, expected, f"{name}, {keys} text keys, one met again, batches of {batch_rows}")

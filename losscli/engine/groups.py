@@ -24,12 +24,15 @@ class ColumnKeys:
         # at every batch copied every key seen so far, quadratic in a file of millions of queries)
         self._pieces: list[pa.Array] = []
         self._count = 0
-        # integer keys only: the values seen, sorted, and their ids (the first _known_count entries of buffers
-        # that grow by doubling); pc.index_in would hash every value seen so far again for each batch, which
-        # made a million query keys cost seconds
-        self._sorted: np.ndarray | None = None
-        self._sorted_ids: np.ndarray | None = None
-        self._known_count = 0
+        # integer keys, and text keys by a 64-bit hash: the keys seen and their ids, searchable without hashing
+        # every key seen again at each batch (pc.index_in does, which made a million query keys cost seconds and
+        # grows with the square of the file); None for other types and after two texts shared a hash
+        self._searchable: SortedIds | None = None
+        self._hashed = False
+        # text keys while every batch's come in ascending order, each above the last: the last text seen
+        # (a batch that goes on ascending is new without a search); None once they do not ascend
+        self._last_text: pa.Scalar | None = None
+        self._texts_ascend = True
 
     def __len__(self) -> int:
         return self._count
@@ -53,22 +56,56 @@ class ColumnKeys:
         dictionary, indices, lengths = _encoded(column)
         if not self._pieces:
             self._pieces = [dictionary.slice(0, 0)]
-            if pa.types.is_integer(dictionary.type):
-                self._sorted = as_numpy(dictionary)[:0].copy()
-                self._sorted_ids = np.zeros(0, dtype=np.intp)
+            self._hashed = _is_text(dictionary.type)
+            if self._hashed or pa.types.is_integer(dictionary.type):
+                self._searchable = SortedIds(np.int64 if self._hashed else as_numpy(dictionary).dtype)
         elif dictionary.type != self._pieces[0].type:
             dictionary = dictionary.cast(self._pieces[0].type)
-        mapping, new = self._known(dictionary) if self._sorted is not None else self._known_by_hash(dictionary)
+        keys = None
+        if self._searchable is not None:
+            keys = text_hashes(dictionary) if self._hashed else as_numpy(dictionary)
+            if keys is None:  # texts too long to hash here: Arrow's lookup from now on
+                self._searchable = None
+        if self._searchable is not None:
+            mapping, new = self._searchable.find(keys, all_new=self._hashed and self._ascending_texts(dictionary))
+            if self._hashed and not self._same_texts(dictionary, keys, mapping, new):
+                self._searchable = None  # two texts share a hash: Arrow's lookup from now on
+        if self._searchable is None:
+            mapping, new = self._known_by_hash(dictionary)
         if new.any():
             added = int(new.sum())
             mapping[new] = self._count + np.arange(added)
             self._pieces.append(dictionary if added == len(dictionary) else dictionary.filter(from_numpy(new)))
             self._count += added
-            if self._sorted is not None:
-                self._insert(as_numpy(dictionary)[new], mapping[new])
+            if self._searchable is not None:
+                self._searchable.add(keys[new], mapping[new])
         if lengths is None:
             return mapping[indices], None
         return np.repeat(mapping[indices], lengths), np.cumsum(lengths) - lengths
+
+    def _ascending_texts(self, texts: pa.Array) -> bool:
+        """Whether these texts ascend and begin above every text seen, all texts so far having done so."""
+        import pyarrow.compute as pc
+
+        if self._texts_ascend and len(texts):
+            above = self._last_text is None or pc.greater(texts[0], self._last_text).as_py()
+            self._texts_ascend = above and (len(texts) == 1 or pc.all(
+                pc.less(texts.slice(0, len(texts) - 1), texts.slice(1))).as_py())
+            if self._texts_ascend:
+                self._last_text = texts[len(texts) - 1]
+                return True
+        return False
+
+    def _same_texts(self, dictionary: pa.Array, hashes: np.ndarray, mapping: np.ndarray, new: np.ndarray) -> bool:
+        """Whether every text found by its hash is the text seen under that id, and no two new texts share a hash."""
+        import pyarrow.compute as pc
+
+        found = ~new
+        if found.any():
+            seen = self.values.take(from_numpy(mapping[found].astype(np.int64)))
+            if not pc.all(pc.equal(seen, dictionary.filter(from_numpy(found)))).as_py():
+                return False
+        return bool(np.unique(hashes[new]).size == int(new.sum()))
 
     def _known_by_hash(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Each dictionary value's id (0 where new) and which values are new, by Arrow's hash lookup."""
@@ -79,42 +116,107 @@ class ColumnKeys:
         new = np.isnan(known) if known.dtype.kind == "f" else np.zeros(len(dictionary), dtype=bool)
         return np.where(new, 0, np.nan_to_num(known)).astype(np.intp), new
 
-    def _known(self, dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        """The same for integer keys, by binary search in the sorted values seen so far."""
-        values = as_numpy(dictionary)
-        known = np.zeros(values.size, dtype=np.intp)
-        seen = self._sorted[:self._known_count]
-        if not seen.size or not values.size or values.min() > seen[-1]:  # all above every key seen: all new
-            return known, np.ones(values.size, dtype=bool)
-        place = np.minimum(np.searchsorted(seen, values), seen.size - 1)
-        found = seen[place] == values
-        known[found] = self._sorted_ids[place[found]]
-        return known, ~found
 
-    def _insert(self, values: np.ndarray, ids: np.ndarray) -> None:
-        n, more = self._known_count, values.size
-        if (not n or values[0] > self._sorted[n - 1]) and (values[1:] > values[:-1]).all():
-            # keys that come in ascending order (query ids of a ranking file, usually) only extend the sorted
-            # values; the buffers double when full, so a file of many batches copies each key a few times
-            if n + more > self._sorted.size:
-                size = max(2 * self._sorted.size, n + more, 1024)
-                self._sorted, self._sorted_ids = _grown(self._sorted, n, size), _grown(self._sorted_ids, n, size)
-            self._sorted[n:n + more] = values
-            self._sorted_ids[n:n + more] = ids
-            self._known_count = n + more
+class SortedIds:
+    """Integer keys and their ids, searchable by binary search: the keys sorted, in buffers that double.
+
+    Keys are sorted in when a search needs them, so keys that are known to be new (ascending text keys)
+    cost no sorting until a key may come back. Keys above every key seen (ascending integer query ids)
+    only extend the buffers. Others are inserted where they belong, which copies the keys seen: fine for
+    the millions of keys of a file of a hundred million rows (a log-structured merge, tried, searched
+    several arrays per batch and was slower at that size).
+    """
+
+    def __init__(self, dtype) -> None:
+        self.keys = np.zeros(0, dtype=dtype)
+        self.ids = np.zeros(0, dtype=np.intp)
+        self.count = 0  # keys[:count] and ids[:count] are in use
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # added since the last search
+
+    def find(self, keys: np.ndarray, all_new: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Each key's id (0 where new) and which keys are new; ``all_new``: the caller knows them all new."""
+        ids = np.zeros(keys.size, dtype=np.intp)
+        if all_new or not keys.size:
+            return ids, np.ones(keys.size, dtype=bool)
+        self._sort_in_pending()
+        seen = self.keys[:self.count]
+        if not seen.size or keys.min() > seen[-1]:  # all above every key seen: all new
+            return ids, np.ones(keys.size, dtype=bool)
+        place = np.minimum(np.searchsorted(seen, keys), seen.size - 1)
+        found = seen[place] == keys
+        ids[found] = self.ids[:self.count][place[found]]
+        return ids, ~found
+
+    def add(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        if keys.size:
+            self.pending.append((keys, ids))
+
+    def _sort_in_pending(self) -> None:
+        if not self.pending:
             return
-        order = np.argsort(values, kind="stable")
-        values, ids = values[order], ids[order]
-        at = np.searchsorted(self._sorted[:n], values)
-        self._sorted = np.insert(self._sorted[:n], at, values)
-        self._sorted_ids = np.insert(self._sorted_ids[:n], at, ids)
-        self._known_count = self._sorted.size
+        keys = np.concatenate([k for k, _ in self.pending])
+        ids = np.concatenate([i for _, i in self.pending])
+        self.pending = []
+        n, more = self.count, keys.size
+        if (not n or keys[0] > self.keys[n - 1]) and (keys[1:] > keys[:-1]).all():
+            if n + more > self.keys.size:
+                size = max(2 * self.keys.size, n + more, 1024)
+                self.keys, self.ids = _grown(self.keys, n, size), _grown(self.ids, n, size)
+            self.keys[n:n + more] = keys
+            self.ids[n:n + more] = ids
+            self.count = n + more
+            return
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order]
+        at = np.searchsorted(self.keys[:n], keys)
+        self.keys = np.insert(self.keys[:n], at, keys)
+        self.ids = np.insert(self.ids[:n], at, ids)
+        self.count = self.keys.size
 
 
 def _grown(buffer: np.ndarray, used: int, size: int) -> np.ndarray:
     grown = np.empty(size, dtype=buffer.dtype)
     grown[:used] = buffer[:used]
     return grown
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) \
+        or pa.types.is_large_binary(kind)
+
+
+_HASHED_BYTES = 256  # longer texts are looked up by Arrow's hash table instead
+
+
+def text_hashes(texts: pa.Array) -> np.ndarray | None:
+    """A 64-bit hash of each text (its bytes and length), or None when one is longer than _HASHED_BYTES.
+
+    A polynomial over the bytes, then splitmix64's finaliser to spread the bits. Different texts may share
+    a hash, which ColumnKeys detects (it compares the texts found) and then stops using hashes.
+    """
+    if texts.null_count:
+        return None
+    width = 8 if pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type) else 4
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64 if width == 8 else np.int32)
+    offsets = offsets[texts.offset:texts.offset + len(texts) + 1].astype(np.int64)
+    data = texts.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    longest = int(lengths.max()) if lengths.size else 0
+    if longest > _HASHED_BYTES:
+        return None
+    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    if data.size:
+        for j in range(longest):  # a loop over byte positions (at most _HASHED_BYTES), each over every text
+            byte = data[np.minimum(offsets[:-1] + j, data.size - 1)].astype(np.uint64)
+            # texts shorter than j + 1 bytes are left as they are, so a text's hash does not depend on its neighbours
+            h = np.where(lengths > j, h * np.uint64(0x100000001B3) + byte, h)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h.view(np.int64)
 
 
 def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
