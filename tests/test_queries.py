@@ -117,25 +117,40 @@ def test_a_key_met_again_is_named_in_a_warning_and_runs_give_none(tmp_path):
     assert "read a second time" in result.output and "sort by qid" in result.output
 
 
+def text_key(keys: np.ndarray, pad: int = 6) -> np.ndarray:
+    return np.array([f"k{k:0{pad}d}" for k in keys])
+
+
 @pytest.mark.parametrize("name,case", QUERY_CASES)
-def test_ascending_integer_keys_give_what_their_text_gives(name, case):
-    # ascending integer keys take the shortcuts: runs found while encoding the keys, sorted keys extended in
-    # place; the same keys as text take neither. Batches of 7 end inside queries and at their edges.
+@pytest.mark.parametrize("form", ["integers", "texts", "texts whose hashes collide"])
+def test_keys_numbered_by_shortcuts_give_what_an_exact_lookup_gives(name, case, form, monkeypatch):
+    # Ascending integer keys take the shortcuts (runs found while numbering the keys, sorted keys extended in
+    # place); texts are looked up by a 64-bit hash, ascending ones known new without a lookup, and a hash shared
+    # by two texts (forced here) sends the column to Arrow's exact lookup. The reference: the same keys as texts
+    # longer than any hashed text, always looked up exactly. Batches of 7 end inside queries and at their edges.
     arrays = in_runs(case, seed=6)
     arrays["query"] = pd.factorize(arrays["query"])[0] * 3 + 5  # numbered in order of appearance: ascending
     assert (np.diff(arrays["query"]) >= 0).all()
     weight, groups = per_query_options(arrays, seed=7)
     options = dict(weight=weight, groups=groups, grad=True)
-    as_text = {**arrays, "query": np.array([f"k{k:06d}" for k in arrays["query"]])}
     moved, order = moved_late(arrays)
+
+    def keyed(data):
+        return data if form == "integers" else {**data, "query": text_key(data["query"])}
+
+    reference = {**arrays, "query": text_key(arrays["query"], pad=300)}
+    if form == "texts whose hashes collide":
+        import losscli.engine.groups as keys_module
+
+        monkeypatch.setattr(keys_module, "text_hashes", lambda texts: np.zeros(len(texts), dtype=np.int64))
     for batch_rows in (7, 40, 10**9):
-        expected = compute_arrays(name, case.params, as_text, batch_rows=batch_rows, **options)
-        got = compute_arrays(name, case.params, arrays, batch_rows=batch_rows, **options)
-        assert_same_results(got, expected, f"{name}, integer keys, batches of {batch_rows}")
+        expected = compute_arrays(name, case.params, reference, batch_rows=batch_rows, **options)
+        got = compute_arrays(name, case.params, keyed(arrays), batch_rows=batch_rows, **options)
+        assert_same_results(got, expected, f"{name}, {form}, batches of {batch_rows}")
         # a key that comes back after ascending ones is still known (read again on the spill path)
-        late = compute_arrays(name, case.params, moved, batch_rows=batch_rows, weight=weight[order],
+        late = compute_arrays(name, case.params, keyed(moved), batch_rows=batch_rows, weight=weight[order],
                               groups=groups[order], grad=True)
-        assert_same_results(late, expected, f"{name}, an integer key met again, batches of {batch_rows}")
+        assert_same_results(late, expected, f"{name}, {form}, one met again, batches of {batch_rows}")
 
 
 @pytest.mark.parametrize("name,case", QUERY_CASES)
@@ -263,31 +278,3 @@ def test_rows_left_out_for_a_missing_value_on_both_paths(nan):
                 (r.label, r.group, r.n, r.dropped) for r in expected.results]
             assert_same_results(got, expected, f"--nan {nan}, batches of {batch_rows}")
 
-
-def text_key(keys: np.ndarray, pad: int = 6) -> np.ndarray:
-    return np.array([f"k{k:0{pad}d}" for k in keys])
-
-
-@pytest.mark.parametrize("name,case", [p for p in QUERY_CASES if p.id in ("ranking_softmax", "lambdarank")])
-@pytest.mark.parametrize("keys", ["ascending", "long", "colliding"])
-def test_text_keys_give_what_integer_keys_give(name, case, keys, monkeypatch):
-    # text keys are looked up by a 64-bit hash of each text; ascending ones are known new without a lookup. Keys
-    # longer than the hashed length, and hashes that collide (forced here), go to Arrow's exact lookup instead.
-    arrays = in_runs(case, seed=8)
-    arrays["query"] = pd.factorize(arrays["query"])[0] * 7 + 3  # ascending integers
-    weight, groups = per_query_options(arrays, seed=9)
-    options = dict(weight=weight, groups=groups, grad=True)
-    moved, order = moved_late(arrays)
-    texts = {**arrays, "query": text_key(arrays["query"], pad=300 if keys == "long" else 6)}
-    moved_texts = {**moved, "query": text_key(moved["query"], pad=300 if keys == "long" else 6)}
-    if keys == "colliding":
-        import losscli.engine.groups as keys_module
-
-        monkeypatch.setattr(keys_module, "text_hashes", lambda texts: np.zeros(len(texts), dtype=np.int64))
-    for batch_rows in (7, 40, 10**9):
-        expected = compute_arrays(name, case.params, arrays, batch_rows=batch_rows, **options)
-        got = compute_arrays(name, case.params, texts, batch_rows=batch_rows, **options)
-        assert_same_results(got, expected, f"{name}, {keys} text keys, batches of {batch_rows}")
-        late = compute_arrays(name, case.params, moved_texts, batch_rows=batch_rows, weight=weight[order],
-                              groups=groups[order], grad=True)
-        assert_same_results(late, expected, f"{name}, {keys} text keys, one met again, batches of {batch_rows}")
