@@ -29,8 +29,8 @@ class ColumnKeys:
         # grows with the square of the file); None for other types and after two texts shared a hash
         self._searchable: SortedIds | None = None
         self._hashed = False
-        # text keys while every batch's come in ascending order, each above the last: the last text seen
-        # (a batch that goes on ascending is new without a search); None once they do not ascend
+        # text keys: whether every batch's texts so far came in ascending order, each above the last, and the last
+        # text seen; while they do, a batch that goes on ascending is new without a search
         self._last_text: pa.Scalar | None = None
         self._texts_ascend = True
 

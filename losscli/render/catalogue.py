@@ -91,14 +91,15 @@ def catalogue_table(file, long: bool = False) -> None:
 
     out = console(file, piped_width=100 if long else LIST_WIDTH)
     width = out.width
-    aliases = sum(len(loss.aliases) for loss in everything().values())
+    catalogue = everything()
+    aliases = sum(len(loss.aliases) for loss in catalogue.values())
     lines = [(line, "bold") for line in _wrap(
-        f"losscli catalogue: {len(everything())} losses, {aliases} aliases. "
+        f"losscli catalogue: {len(catalogue)} losses, {aliases} aliases. "
         + ("" if long else "losscli list --long adds inputs, parameters and formulas; ")
         + "losscli explain NAME shows one.", width, 0)]
-    name_width = max(len(name) for name in everything()) + 2
+    name_width = max(len(name) for name in catalogue) + 2
     family = None
-    for loss in everything().values():
+    for loss in catalogue.values():
         shown = loss.family if not loss.origin else f"{loss.family} (plugin: {loss.origin})"
         if shown != family and not long:
             family = shown
