@@ -41,8 +41,8 @@ def browser() -> str:
 def open_in_browser(page: Path, *args: str) -> str:
     """Run headless Chromium on a local page (no network: every host resolves to nothing); its stdout."""
     profile = page.parent / "chromium-profile"
-    done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
+    done = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                           "--hide-scrollbars", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
                            *args, page.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
