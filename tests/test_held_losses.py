@@ -62,6 +62,19 @@ def test_order_statistic_gradients_touch_only_the_selected_rows():
     assert g[:, 0].tolist() == [0.0, 0.0, -0.5, 0.5]  # even count: |r| = 1 and 2.5 share; r = -1 has sign -1
 
 
+def test_median_gradient_is_shared_evenly_among_tied_middle_elements():
+    # |r| = 2, 2, 2, 1, 5: the median 2 is held by three rows, each gets 1/3 (times sign r)
+    _, g = ours("median_absolute_error", {}, {"pred": np.array([2.0, -2.0, 2.0, 1.0, 5.0]), "target": np.zeros(5)})
+    np.testing.assert_allclose(g[:, 0], [1 / 3, -1 / 3, 1 / 3, 0.0, 0.0], rtol=1e-15)
+    # even count, |r| = 1, 3, 3, 0: the middle two are 1 (one row, 1/2) and 3 (two rows, 1/4 each)
+    _, g = ours("median_absolute_error", {}, {"pred": np.array([1.0, -3.0, 3.0, 0.0]), "target": np.zeros(4)})
+    np.testing.assert_allclose(g[:, 0], [0.5, -0.25, 0.25, 0.0], rtol=1e-15)
+    # two columns: each column's share is divided by the number of columns (the value is their mean)
+    pred = np.array([[2.0, 7.0], [2.0, 7.0], [0.0, 1.0]])
+    _, g = ours("median_absolute_error", {}, {"pred": pred, "target": np.zeros((3, 2))})
+    np.testing.assert_allclose(g, [[0.25, 0.25], [0.25, 0.25], [0.0, 0.0]], rtol=1e-15)
+
+
 def test_grad_warns_and_diff_refuses(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("pred,target\n1,0\n3,0\n-2,0\n")
