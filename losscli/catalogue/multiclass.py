@@ -965,8 +965,10 @@ def _true_class_probability(pred, target):
     return idx, _picked(pred, idx)
 
 
-def _generalized_ce_of(py, q):
-    return -np.expm1(q * np.log(py)) / q if q < 1.0 else 1.0 - py
+def _generalized_ce_of(py, q, log_py=None):
+    if q >= 1.0:
+        return 1.0 - py
+    return -np.expm1(q * (np.log(py) if log_py is None else log_py)) / q
 
 
 def generalized_ce(pred, target, *, q=0.5):
@@ -985,12 +987,10 @@ def generalized_ce_value_and_grad(pred, target, *, q=0.5):
         # one log for both: the value -expm1(q log p) / q and the gradient -p^(q-1) = -exp((q - 1) log p), an exp
         # where a power cost three times as much (check refuses p_y = 0, where the gradient is infinite)
         log_py = np.log(py)
-        value = -np.expm1(q * log_py) / q
         g.reshape(-1)[_flat_index(pred, idx)] = -np.exp((q - 1.0) * log_py)
-    else:
-        value = 1.0 - py
-        g.reshape(-1)[_flat_index(pred, idx)] = -1.0
-    return value, g
+        return _generalized_ce_of(py, q, log_py), g
+    g.reshape(-1)[_flat_index(pred, idx)] = -1.0
+    return _generalized_ce_of(py, q), g
 
 
 def generalized_ce_hess(pred, target, *, q=0.5):
