@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .engine.finish import reduce_value
+from .engine.groups import mix
 from .engine.pipeline import Accumulator, Options, finish
 from .errors import InputDataError
 from .model import DiffReport, DiffResult
@@ -30,14 +31,6 @@ from .sources import Batch, Source
 
 BLOCKS = 4096
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a well-spread 64-bit hash of each uint64."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 class PairBlocks:

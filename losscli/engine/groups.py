@@ -211,12 +211,15 @@ def text_hashes(texts: pa.Array) -> np.ndarray | None:
             byte = data[np.minimum(offsets[:-1] + j, data.size - 1)].astype(np.uint64)
             # texts shorter than j + 1 bytes are left as they are, so a text's hash does not depend on its neighbours
             h = np.where(lengths > j, h * np.uint64(0x100000001B3) + byte, h)
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
-    return h.view(np.int64)
+    return mix(h).view(np.int64)
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread 64-bit hash of each uint64."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
