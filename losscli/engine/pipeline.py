@@ -36,13 +36,15 @@ from .hard import HardMeans, Rows, hard_spec
 from .queries import QueriesNotInRuns, QueryRows, query_losses
 from .state import State, histogram, local_groups, terms
 
-# Rows per batch read from a source (about 8 MiB per float64 column), and elements per block, counted
-# over every input column of the widest loss: a block's temporaries (1 MiB each) stay near the core,
-# while each NumPy call's fixed cost, paid holding the GIL, stays small beside its work. Measured on
-# 2 cores over 2^14 to 2^18 (bench/bench_losses.py): 2^17 was fastest for mse, mae, huber, bce_logits,
-# focal and cross_entropy; 2^16 was 10-50% slower for the cheap ones, whose threads queued for the GIL.
+# Rows per batch read from a source (about 8 MiB per float64 column), and elements per block: the
+# rows of a block times the width of the widest input of any loss. Each NumPy call has a fixed cost,
+# paid holding the GIL, and on this kind of machine (2 cores, a shared 32 MiB L3) the cheap losses'
+# blocks were bound by that cost and by the two threads queueing for the GIL, not by the cache:
+# measured over 2^17, 1.5 x 2^17 and 2^18 elements (block temporaries of 1 to 2 MiB), 2^18 was 8-34%
+# faster for mse, mae, huber, cross_entropy, kl_div, dice and ciou and within the noise for the
+# losses bound by exp and log (bce_logits, focal, log_cosh, varifocal); 2^16 was slower still.
 DEFAULT_BATCH_ROWS = 1 << 20
-BLOCK_ELEMENTS = 1 << 17
+BLOCK_ELEMENTS = 1 << 18
 
 @dataclass
 class Options:
