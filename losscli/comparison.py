@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .engine.finish import reduce_value
-from .engine.groups import mix
+from .engine.groups import GOLDEN, mix
 from .engine.pipeline import Accumulator, Options, finish
 from .errors import InputDataError
 from .model import DiffReport, DiffResult
@@ -30,7 +30,6 @@ from .plan import Plan, make_plan
 from .sources import Batch, Source
 
 BLOCKS = 4096
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 class PairBlocks:
@@ -58,7 +57,7 @@ class PairBlocks:
             for values in float_columns(batch, self.target_columns).values():
                 bits = (np.ascontiguousarray(values, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0 is 0
                 for column in bits.reshape(batch.rows, -1).T:
-                    h = mix(h ^ column + _GOLDEN)
+                    h = mix(h ^ column + GOLDEN)
             self.fingerprint += h.sum(dtype=np.uint64)
         return blocks
 

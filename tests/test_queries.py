@@ -277,4 +277,3 @@ def test_rows_left_out_for_a_missing_value_on_both_paths(nan):
             assert [(r.label, r.group, r.n, r.dropped) for r in got.results] == [
                 (r.label, r.group, r.n, r.dropped) for r in expected.results]
             assert_same_results(got, expected, f"--nan {nan}, batches of {batch_rows}")
-

@@ -205,13 +205,17 @@ def text_hashes(texts: pa.Array) -> np.ndarray | None:
     longest = int(lengths.max()) if lengths.size else 0
     if longest > _HASHED_BYTES:
         return None
-    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h = lengths.astype(np.uint64) * GOLDEN
     if data.size:
         for j in range(longest):  # a loop over byte positions (at most _HASHED_BYTES), each over every text
             byte = data[np.minimum(offsets[:-1] + j, data.size - 1)].astype(np.uint64)
             # texts shorter than j + 1 bytes are left as they are, so a text's hash does not depend on its neighbours
             h = np.where(lengths > j, h * np.uint64(0x100000001B3) + byte, h)
     return mix(h).view(np.int64)
+
+
+# 2^64 / golden ratio: Fibonacci hashing's multiplier, the seed of the text hash and of diff's pair hash
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def mix(x: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ import pyarrow as pa
 from ..catalogue.base import zero_gradient
 from ..errors import InputDataError
 from .blocks import run_blocks
-from .groups import GroupKeys
+from .groups import GOLDEN, GroupKeys
 from .state import State, row_summaries
 
 PARTITIONS = 16  # files per spill level: 4 bits of the hash
@@ -62,7 +62,6 @@ PAIR_ELEMENTS = 1 << 20
 # (10M rows in queries of 20, best of 8: ranking_softmax 200 -> 170 ms and ndcg_loss 212 -> 185 ms against
 # chunks of 2^20 / 20^2 queries; 2^20 rows, one chunk per batch, leaves a core idle)
 ROW_ELEMENTS = 1 << 18
-_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
 
 
 def query_losses(plan) -> list[int]:
@@ -72,7 +71,7 @@ def query_losses(plan) -> list[int]:
 def partition_of(qid: np.ndarray, level: int) -> np.ndarray:
     """Fibonacci hashing of the query id; level k uses bits [60 - 4k, 64 - 4k) of the product."""
     with np.errstate(over="ignore"):
-        h = qid.astype(np.uint64) * _FIBONACCI
+        h = qid.astype(np.uint64) * GOLDEN
     # uint8, so that a stable argsort of the partitions is NumPy's radix sort rather than its merge sort
     return ((h >> np.uint64(60 - 4 * level)) & np.uint64(PARTITIONS - 1)).astype(np.uint8)
 

@@ -55,12 +55,6 @@ class Terms:
             return self.stats
         return self.row_sum if self.weight is None else self.weight * self.row_sum
 
-    def value_sum(self) -> float:
-        """sum_i w_i sum_j v_ij over the block: without weights, one pass over the values."""
-        if self.weight is None and self.values is not None:
-            return float(self.values.sum())
-        return float(self.total.sum())
-
     @property
     def per_row(self) -> np.ndarray | None:
         """The row's own loss, sum_j v_ij / d_i (NaN where the row is ignored); None for a set loss."""
@@ -212,7 +206,10 @@ class State:
             norm, rows = counts * float(t.norm[0]) if n else counts, counts
         else:
             norm, rows = add(t.norm), add(t.used.astype(np.float64))
-        total = np.array([t.value_sum()]) if inverse is None and t.stats is None else add(t.total)
+        if inverse is None and t.weight is None and t.values is not None:  # one pass over the values, no row sums
+            total = np.array([t.values.sum()])
+        else:
+            total = add(t.total)
         state = cls(total=total, norm=norm, rows=rows, elements=counts * float(width))
         if t.grad is not None:
             gradient = cls.of_grad(t.grad, inverse, groups)
