@@ -81,6 +81,17 @@ def test_ranking_softmax_of_one_row_queries_is_zero():
                          per_query_mean(lambda s, y: -(y * torch.log_softmax(s, dim=0)).sum()))
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_ranking_softmax_with_tied_maximum_scores_matches_torch(scale):
+    # scores from three values, so most queries have two or more rows tied at their maximum (each tied row's
+    # exp is 1 and adds to the normaliser), and one query has every score equal
+    data = ranking_data(queries=40, size=(2, 9))
+    data["pred"] = rng.integers(0, 3, size=data["pred"].size) * scale
+    data["pred"][data["query"] == 0] = 2.0 * scale
+    assert_matches_torch("ranking_softmax", {}, data,
+                         per_query_mean(lambda s, y: -(y * torch.log_softmax(s, dim=0)).sum()))
+
+
 # ----------------------------------------------------------------------------- pairwise logistic (rax)
 
 
