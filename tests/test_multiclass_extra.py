@@ -178,6 +178,17 @@ def test_generalized_ce_exact_probabilities():
     assert_close(value, -np.log(pr[np.arange(50), y]).mean(), 1e-9, "q -> 0 is cross-entropy")
 
 
+@pytest.mark.parametrize("q", [0.5, 0.3])
+def test_generalized_ce_of_a_nearly_certain_true_class_keeps_its_digits(q):
+    # p_y = 1 - eps costs about eps, and 1 - p_y^q taken as written would cancel down to 1e-4 of it at eps 1e-12;
+    # the reference takes -expm1(q log1p(-eps)) / q with eps = 1 - p_y, which is exact for p_y >= 1/2
+    for eps in [1e-4, 1e-8, 1e-12, 1e-15]:
+        p = np.array([[1.0 - eps, eps / 2, eps / 2]])
+        exact_eps = 1.0 - p[0, 0]
+        value, _ = ours("generalized_ce", {"q": q}, {"pred": p, "target": [0.0]})
+        assert_close(value, -np.expm1(q * np.log1p(-exact_eps)) / q, 1e-13, f"generalized_ce q={q} at eps={eps}")
+
+
 # ----------------------------------------------------------------------------- top_k_error
 
 

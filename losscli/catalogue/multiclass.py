@@ -257,7 +257,7 @@ def _nll_parts(pred, target, weight, ignore_index):
 def nll(pred, target, *, weight=None, ignore_index=-100):
     """-w_y logp_y per row; torch.nn.NLLLoss."""
     idx, wy = _nll_parts(pred, target, weight, ignore_index)
-    return -wy * pred[np.arange(pred.shape[0]), idx]
+    return -wy * _picked(pred, idx)
 
 
 def nll_grad(pred, target, *, weight=None, ignore_index=-100):
@@ -266,10 +266,9 @@ def nll_grad(pred, target, *, weight=None, ignore_index=-100):
 
 def nll_value_and_grad(pred, target, *, weight=None, ignore_index=-100):
     idx, wy = _nll_parts(pred, target, weight, ignore_index)  # once for both
-    rows = np.arange(pred.shape[0])
-    g = np.zeros_like(pred)
-    g[rows, idx] = -wy
-    return -wy * pred[rows, idx], g
+    g = np.zeros(pred.shape)
+    g.reshape(-1)[_flat_index(pred, idx)] = -wy
+    return -wy * _picked(pred, idx), g
 
 
 def nll_norm(pred, target, *, weight=None, ignore_index=-100):
@@ -968,6 +967,10 @@ def _true_class_probability(pred, target):
 def _generalized_ce_of(py, q, log_py=None):
     if q >= 1.0:
         return 1.0 - py
+    if q == 0.5:
+        # the default: 1 - sqrt(p) = (1 - p) / (1 + sqrt(p)), where 1 - p is exact for p >= 1/2 and nothing
+        # cancels; a square root and a division cost a third of a log and an expm1
+        return (1.0 - py) / (1.0 + np.sqrt(py)) / q
     return -np.expm1(q * (np.log(py) if log_py is None else log_py)) / q
 
 
@@ -983,6 +986,9 @@ def generalized_ce_grad(pred, target, *, q=0.5):
 def generalized_ce_value_and_grad(pred, target, *, q=0.5):
     idx, py = _true_class_probability(pred, target)  # once for both
     g = np.zeros(pred.shape)
+    if q == 0.5:  # -p^(-1/2): a square root, as in _generalized_ce_of
+        g.reshape(-1)[_flat_index(pred, idx)] = -1.0 / np.sqrt(py)
+        return _generalized_ce_of(py, q), g
     if q < 1.0:
         # one log for both: the value -expm1(q log p) / q and the gradient -p^(q-1) = -exp((q - 1) log p), an exp
         # where a power cost three times as much (check refuses p_y = 0, where the gradient is infinite)
