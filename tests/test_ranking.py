@@ -92,6 +92,18 @@ def test_ranking_softmax_with_tied_maximum_scores_matches_torch(scale):
                          per_query_mean(lambda s, y: -(y * torch.log_softmax(s, dim=0)).sum()))
 
 
+def test_ranking_softmax_of_more_queries_of_one_size_than_a_block_of_its_copies_matches_torch():
+    # the kernel copies scores into (rows, queries) arrays 512 queries at a time: 1500 queries take three blocks
+    q, m = 1500, 6
+    data = {"pred": rng.normal(size=q * m), "target": rng.integers(0, 4, size=q * m).astype(float),
+            "query": np.repeat(np.arange(q), m)}
+
+    def softmax(pred, target, query):
+        return -(target.reshape(q, m) * torch.log_softmax(pred.reshape(q, m), dim=1)).sum(dim=1).mean()
+
+    assert_matches_torch("ranking_softmax", {}, data, softmax)
+
+
 # ----------------------------------------------------------------------------- pairwise logistic (rax)
 
 

@@ -42,27 +42,42 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return x[..., 0]
 
 
+# NumPy copies a transposed array one output row at a time, and each of those reads every cache line of a
+# (queries, rows) chunk of megabytes; a block of 512 queries stays in the cache for all its rows
+_TRANSPOSE_QUERIES = 512
+
+
+def _by_rows(x: np.ndarray) -> np.ndarray:
+    """A (queries, rows) array as a C-contiguous (rows, queries) float64 copy, made a block of queries at a time."""
+    out = np.empty(x.shape[::-1])
+    for lo in range(0, x.shape[0], _TRANSPOSE_QUERIES):
+        out[:, lo:lo + _TRANSPOSE_QUERIES] = x[lo:lo + _TRANSPOSE_QUERIES].T
+    return out
+
+
 # ----------------------------------------------------------------------------- ranking softmax
 
 
 def ranking_softmax_value_and_grad(pred, target):
     # as (rows, queries) arrays every reduction over a query's rows adds or compares whole contiguous rows
     # of the array; a (queries, rows) array's short last axis was reduced one query at a time
-    # s a copy of its own (a transposed single query would be a view of the input), shifted in place by the
-    # query's maximum; 1e308 - (-1e308) is -inf: a log-probability below any float, exp of it 0
-    s, y = np.array(_flat(pred).T, order="C"), np.ascontiguousarray(_flat(target).T)
+    # s a copy of its own, shifted in place by the query's maximum; 1e308 - (-1e308) is -inf: a log-probability
+    # below any float, exp of it 0
+    s, y = _by_rows(_flat(pred)), _by_rows(_flat(target))
     with np.errstate(over="ignore"):
         s -= s.max(axis=0)
-    e = np.exp(s)
+    winners = s == 0.0
+    # -sum_i y_i (s_i - log1p(rest)), without forming the log-probabilities: both terms are >= 0 for y >= 0
+    relevance, shifted_score = y.sum(axis=0), np.einsum("ij,ij->j", y, s)
+    e = np.exp(s, out=s)
     # log softmax = s - log1p(rest), rest the mass of every row but the maximum's (whose e is 1): log1p keeps the
     # tiny log-probability of a winner that takes nearly all the mass. Tied maxima each add their 1 to rest.
-    winners = s == 0.0
     np.subtract(e, winners, out=e)  # each winner's 1 taken out exactly, so the others' tiny mass is summed alone
-    rest = e.sum(axis=0) + (np.count_nonzero(winners, axis=0) - 1.0)
+    rest = e.sum(axis=0)
+    if np.count_nonzero(winners) > rest.size:  # ties for a maximum (each query has one maximum at least)
+        rest += np.count_nonzero(winners, axis=0) - 1.0
     np.add(e, winners, out=e)
-    relevance = y.sum(axis=0)
-    # -sum_i y_i (s_i - log1p(rest)), without forming the log-probabilities: both terms are >= 0 for y >= 0
-    value = relevance * np.log1p(rest) - np.einsum("ij,ij->j", y, s)
+    value = relevance * np.log1p(rest) - shifted_score
     e *= relevance / (1.0 + rest)  # p_i sum_j y_j
     e -= y
     return value, e.T[..., None]
