@@ -90,10 +90,18 @@ def _logit_parts(x):
     return np.log1p(e), np.maximum(e, x >= 0) * near, np.maximum(e, x < 0) * near
 
 
-def _bce_of_logits(pred, target, softplus, pos_weight):
-    # -log sigmoid(+-x) = max(-+x, 0) + log1p(exp(-|x|)): both terms share one exp and log1p,
-    # and neither is formed by subtraction, which would cancel for confident logits
-    return pos_weight * target * (np.maximum(-pred, 0.0) + softplus) + (1.0 - target) * (np.maximum(pred, 0.0) + softplus)
+def _bce_of_logits(pred, target, softplus, pos_weight, not_target=None):
+    # -log sigmoid(x) = softplus - min(x, 0) and -log sigmoid(-x) = softplus + max(x, 0) with softplus =
+    # log1p(exp(-|x|)): both share one exp and log1p, and each adds two terms >= 0, where a difference
+    # would cancel for confident logits
+    positive = softplus - np.minimum(pred, 0.0)
+    if pos_weight != 1.0:
+        positive *= pos_weight
+    positive *= target
+    negative = softplus + np.maximum(pred, 0.0)
+    negative *= 1.0 - target if not_target is None else not_target
+    positive += negative
+    return positive
 
 
 def bce_logits(pred, target, *, pos_weight=1.0):
@@ -103,7 +111,13 @@ def bce_logits(pred, target, *, pos_weight=1.0):
 
 def bce_logits_value_and_grad(pred, target, *, pos_weight=1.0):
     softplus, p, p_neg = _logit_parts(pred)
-    return _bce_of_logits(pred, target, softplus, pos_weight), (1.0 - target) * p - pos_weight * target * p_neg
+    not_target = 1.0 - target
+    value = _bce_of_logits(pred, target, softplus, pos_weight, not_target)
+    # (1 - y) sigmoid(x) - w y sigmoid(-x), each sigmoid to full precision (so not sigmoid(x) - y)
+    p *= not_target
+    p_neg *= target if pos_weight == 1.0 else pos_weight * target
+    p -= p_neg
+    return value, p
 
 
 def bce_logits_grad(pred, target, *, pos_weight=1.0):
