@@ -277,3 +277,31 @@ def test_rows_left_out_for_a_missing_value_on_both_paths(nan):
             assert [(r.label, r.group, r.n, r.dropped) for r in got.results] == [
                 (r.label, r.group, r.n, r.dropped) for r in expected.results]
             assert_same_results(got, expected, f"--nan {nan}, batches of {batch_rows}")
+
+
+def test_gradient_rows_of_queries_cut_by_left_out_rows_and_batches():
+    # rows left out inside a query that goes on into the next batch: the query's rows then have row numbers
+    # that are not consecutive, and --grad-out must still put each gradient on its own row
+    frame = _frame(seed=12)
+    frame.loc[[5, 6, 40, 41, 42], "pred"] = np.nan
+    losses = ["ranking_softmax", "lambdarank:k=5"]
+
+    def gradients(rows, batch_rows):
+        sink = MemorySink()
+        losscli.compute(rows, losses, query="qid", grad=True, nan="drop", grad_out=sink, batch_rows=batch_rows)
+        return sink.table()
+
+    whole = gradients(frame, 10**6)
+    kept = frame.drop(index=[5, 6, 40, 41, 42])
+    assert whole.column("row").to_pylist() == [i + 1 for i in kept.index]
+    for label, name in zip(losses, ("ranking_softmax", "lambdarank")):
+        f = losscli.get(label)
+        expected = f.grad(pred=kept["pred"].to_numpy(), target=kept["target"].to_numpy(), query=kept["qid"].to_numpy())
+        np.testing.assert_allclose(whole.column(f"grad[{name}{label[len(name):]}][pred]").to_numpy(),
+                                   np.ravel(expected), rtol=1e-12, atol=1e-300)
+    for batch_rows in (4, 5):
+        got = gradients(frame, batch_rows)
+        assert got.column_names == whole.column_names
+        for column in whole.column_names:
+            np.testing.assert_allclose(got.column(column).to_numpy(), whole.column(column).to_numpy(), rtol=1e-12,
+                                       atol=1e-300, err_msg=f"{column}, batches of {batch_rows}")

@@ -47,13 +47,16 @@ class ColumnKeys:
         return self._pieces[0]
 
     def ids(self, column: pa.Array) -> np.ndarray:
-        return self.ids_and_runs(column)[0]
+        """Each row's id."""
+        ids, begins = self.ids_and_runs(column)
+        return ids if begins is None else np.repeat(ids, np.diff(begins, append=len(column)))
 
     def ids_and_runs(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-        """Each row's id, and where each run of equal keys begins when the column was encoded by runs (else None)."""
+        """Each run's id and where each run of equal keys begins, when the column was encoded by runs;
+        else each row's id and None."""
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        dictionary, indices, lengths = _encoded(column)
+        dictionary, indices, begins = _encoded(column)
         if not self._pieces:
             self._pieces = [dictionary.slice(0, 0)]
             self._hashed = _is_text(dictionary.type)
@@ -72,16 +75,20 @@ class ColumnKeys:
                 self._searchable = None  # two texts share a hash: Arrow's lookup from now on
         if self._searchable is None:
             mapping, new = self._known_by_hash(dictionary)
-        if new.any():
-            added = int(new.sum())
+        added = int(np.count_nonzero(new))
+        if added == len(dictionary):  # all new (ascending query ids): no masked copies
+            mapping = np.arange(self._count, self._count + added)
+            self._pieces.append(dictionary)
+            self._count += added
+            if self._searchable is not None:
+                self._searchable.add(keys, mapping)
+        elif added:
             mapping[new] = self._count + np.arange(added)
-            self._pieces.append(dictionary if added == len(dictionary) else dictionary.filter(from_numpy(new)))
+            self._pieces.append(dictionary.filter(from_numpy(new)))
             self._count += added
             if self._searchable is not None:
                 self._searchable.add(keys[new], mapping[new])
-        if lengths is None:
-            return mapping[indices], None
-        return np.repeat(mapping[indices], lengths), np.cumsum(lengths) - lengths
+        return mapping[indices], begins
 
     def _ascending_texts(self, texts: pa.Array) -> bool:
         """Whether these texts ascend and begin above every text seen, all texts so far having done so."""
@@ -132,16 +139,17 @@ class SortedIds:
         self.ids = np.zeros(0, dtype=np.intp)
         self.count = 0  # keys[:count] and ids[:count] are in use
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # added since the last search
+        self.top: int | None = None  # the largest key added, pending or not
 
     def find(self, keys: np.ndarray, all_new: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Each key's id (0 where new) and which keys are new; ``all_new``: the caller knows them all new."""
         ids = np.zeros(keys.size, dtype=np.intp)
-        if all_new or not keys.size:
+        # all above every key seen (ascending integer query ids, batch after batch): all new, and the keys
+        # added since the last search need not be sorted in yet
+        if all_new or not keys.size or self.top is None or keys.min() > self.top:
             return ids, np.ones(keys.size, dtype=bool)
         self._sort_in_pending()
         seen = self.keys[:self.count]
-        if not seen.size or keys.min() > seen[-1]:  # all above every key seen: all new
-            return ids, np.ones(keys.size, dtype=bool)
         place = np.minimum(np.searchsorted(seen, keys), seen.size - 1)
         found = seen[place] == keys
         ids[found] = self.ids[:self.count][place[found]]
@@ -150,6 +158,8 @@ class SortedIds:
     def add(self, keys: np.ndarray, ids: np.ndarray) -> None:
         if keys.size:
             self.pending.append((keys, ids))
+            top = keys.max()
+            self.top = top if self.top is None else max(self.top, top)
 
     def _sort_in_pending(self) -> None:
         if not self.pending:
@@ -228,7 +238,7 @@ def mix(x: np.ndarray) -> np.ndarray:
 
 def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
     """The distinct values of a column in order of first appearance, each row's index into them, and None;
-    or for a column in runs of equal keys, each run's index and the runs' lengths.
+    or for a column in runs of equal keys, each run's index and where each run begins.
 
     An integer column in runs of equal keys (a ranking file stores each query's rows together) is
     encoded one value per run: hashing every row took most of ranking_softmax's time. Equal keys in
@@ -245,9 +255,9 @@ def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]
         if 4 * starts.size <= values.size:  # runs of 4 rows or more on average: fewer values to hash
             keys = values[starts]
             if (keys[1:] > keys[:-1]).all():  # ascending runs (sorted query ids): every run its own value, no hashing
-                return from_numpy(keys), np.arange(keys.size), np.diff(starts, append=values.size)
+                return from_numpy(keys), np.arange(keys.size), starts
             runs = from_numpy(keys).dictionary_encode()
-            return runs.dictionary, as_numpy(runs.indices), np.diff(starts, append=values.size)
+            return runs.dictionary, as_numpy(runs.indices), starts
     encoded = column.dictionary_encode()
     return encoded.dictionary, as_numpy(encoded.indices), None
 
@@ -268,7 +278,8 @@ class GroupKeys:
         return self.ids_of([batch.data.column(c) for c in self.columns], batch)
 
     def ids_and_runs(self, batch: Batch) -> tuple[np.ndarray, np.ndarray | None]:
-        """One key column's ids, and where its runs of equal keys begin if it was encoded by runs (else None).
+        """One key column's ids by runs of equal keys and where the runs begin, if it was encoded by runs;
+        else each row's id and None.
 
         Missing keys are the caller's to refuse (the query column has its own message)."""
         (name,) = self.columns

@@ -137,6 +137,17 @@ class QueryBatch:
             table[name] = _column(values)
         return pa.table(table)
 
+    def runs(self) -> Runs:
+        """The rows sorted by (query, row) so that each query is one run (already so when the queries ascend)."""
+        qid, rows = self.qid, self.row
+        if _sorted_by_query(qid, rows):  # queries in runs of rows: nothing to sort or gather
+            part = self
+        else:
+            part = self.part(np.lexsort((rows, qid)))
+            qid = part.qid
+        begins = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
+        return Runs(qid[begins], begins, part.row, part.group, part.weight, part.columns)
+
     @staticmethod
     def of_table(table: pa.Table, names: list[str]) -> "QueryBatch":
         def optional(name):
@@ -144,6 +155,63 @@ class QueryBatch:
 
         return QueryBatch(table.column("__q").to_numpy(), table.column("__row").to_numpy(), optional("__g"),
                           optional("__w"), {name: _numpy(table.column(name)) for name in names})
+
+
+@dataclass
+class Runs:
+    """Some rows of the query losses, each query one run of consecutive rows: the runs' query ids, where each
+    run begins, and the rows' numbers (for --grad-out), weight, group id and loss columns, in input order."""
+
+    ids: np.ndarray  # (runs,) each run's query id
+    begins: np.ndarray  # (runs,) where each run begins; begins[0] is 0
+    rows: slice | np.ndarray  # the rows' numbers: a slice while they are consecutive
+    group: np.ndarray | None
+    weight: np.ndarray | None
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.begins, append=len(self))
+
+    def part(self, lo: int, hi: int) -> "Runs":
+        """Runs lo .. hi - 1."""
+        first, stop = int(self.begins[lo]), (int(self.begins[hi]) if hi < self.begins.size else len(self))
+        cut = slice(first, stop)
+        rows = slice(self.rows.start + first, self.rows.start + stop) if isinstance(self.rows, slice) \
+            else self.rows[cut]
+        return Runs(self.ids[lo:hi], self.begins[lo:hi] - first, rows, _cut(self.group, cut), _cut(self.weight, cut),
+                    {name: a[cut] for name, a in self.columns.items()})
+
+    @staticmethod
+    def concat(parts: list["Runs"]) -> "Runs":
+        """Runs in input order; a run that goes on from one part into the next (the same id) becomes one run."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+        ids = np.concatenate([p.ids for p in parts])
+        begins = np.concatenate([p.begins + offset for p, offset in zip(parts, offsets)])
+        new = np.r_[True, ids[1:] != ids[:-1]]
+        if all(isinstance(p.rows, slice) for p in parts) and all(
+                a.rows.stop == b.rows.start for a, b in zip(parts, parts[1:])):
+            rows = slice(parts[0].rows.start, parts[-1].rows.stop)
+        else:  # rows were left out between batches (--nan drop): their numbers are not consecutive
+            rows = np.concatenate([_numbers(p.rows) for p in parts])
+
+        def joined(arrays):
+            return None if arrays[0] is None else np.concatenate(arrays)
+
+        return Runs(ids[new], begins[new], rows, joined([p.group for p in parts]), joined([p.weight for p in parts]),
+                    {name: joined([p.columns[name] for p in parts]) for name in parts[0].columns})
+
+
+def _cut(values: np.ndarray | None, index) -> np.ndarray | None:
+    return None if values is None else values[index]
+
+
+def _numbers(rows: slice | np.ndarray) -> np.ndarray:
+    return np.arange(rows.start, rows.stop, dtype=np.int64) if isinstance(rows, slice) else rows
 
 
 class Spill:
@@ -201,7 +269,7 @@ class QueryRows:
         self.columns = list(dict.fromkeys(c for i in self.indices for cols in plan.losses[i].columns.values()
                                           for c in cols))
         self.in_runs = in_runs
-        self.tail: list[QueryBatch] = []  # in runs: the rows of the last run seen, which may go on
+        self.tail: list[Runs] = []  # in runs: the rows of the last run seen, which may go on
         self.last_query = -1  # in runs: the id of that run's query
         self.budget = 2 * options.batch_rows
         self.buffer: list[QueryBatch] = []
@@ -227,18 +295,25 @@ class QueryRows:
             rows = np.nonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
             raise InputDataError(f"--query column {self.plan.query!r} has missing values at {batch.locate(rows)}. "
                                  "Every row of a query loss needs its query key.")
-        qid, runs = self.keys.ids_and_runs(batch)
-        qid = qid.astype(np.int64, copy=False)
-        rows = QueryBatch(qid, np.arange(batch.first, batch.first + batch.rows, dtype=np.int64),
-                          None if data.codes is None else data.codes.astype(np.int64, copy=False), data.weight,
-                          {name: data.columns[name] for name in self.columns})
-        if not len(rows):
+        ids, begins = self.keys.ids_and_runs(batch)
+        if not batch.rows:
             return
+        group = None if data.codes is None else data.codes.astype(np.int64, copy=False)
+        columns = {name: data.columns[name] for name in self.columns}
         if self.in_runs:
-            self._add_runs(rows, runs, acc, batch)
+            if begins is None:  # the key column was not encoded by runs: find them
+                begins = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+                ids = ids[begins]
+            rows = slice(batch.first, batch.first + batch.rows)
+            self._add_runs(Runs(ids.astype(np.int64, copy=False), begins, rows, group, data.weight, columns), acc,
+                           batch)
             return
-        self.buffer.append(rows)
-        self.buffered += len(rows)
+        if begins is not None:
+            ids = np.repeat(ids, np.diff(begins, append=batch.rows))
+        self.buffer.append(QueryBatch(ids.astype(np.int64, copy=False),
+                                      np.arange(batch.first, batch.first + batch.rows, dtype=np.int64),
+                                      group, data.weight, columns))
+        self.buffered += batch.rows
         if self.buffered > self.budget:
             if self.spill is None:
                 self.folder = tempfile.mkdtemp(prefix="losscli-queries-")
@@ -247,43 +322,36 @@ class QueryRows:
                 self.spill.write(part.table())
             self.buffer, self.buffered = [], 0
 
-    def _add_runs(self, rows: QueryBatch, begins: np.ndarray | None, acc, batch) -> None:
+    def _add_runs(self, rows: Runs, acc, batch) -> None:
         """Evaluate the queries that ended in this batch; keep the rows of its last run, which may go on.
 
         Ids are given in order of first appearance, so while every query so far is one run the runs'
         ids are 0, 1, 2, ...: a batch's runs must be the run carried over (or the next id), then each
         the next id. Anything else is a key met again after its run ended: QueriesNotInRuns.
-        ``begins``: where each run of equal keys begins, if the key column's encoding found them already.
         """
-        qid = rows.qid
-        if begins is None:
-            begins = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
-        starts = begins[1:]  # where a run begins, after the batch's first row
-        runs = qid[begins]
-        steps = np.diff(runs) != 1
-        if runs[0] - self.last_query not in (0, 1) or steps.any():
+        ids, last = rows.ids, rows.ids.size - 1
+        steps = np.diff(ids) != 1
+        if ids[0] - self.last_query not in (0, 1) or steps.any():
             # the first run whose id is not the next one: an id seen before, so a key met again
-            back = 0 if runs[0] - self.last_query not in (0, 1) else 1 + int(np.flatnonzero(steps)[0])
-            key = self.keys.table().column(0)[int(runs[back])].as_py()
-            raise QueriesNotInRuns(f"query {key!r} comes back at {batch.locate(begins[back:back + 1])}")
-        self.last_query = int(qid[-1])
-        if not starts.size:  # the whole batch continues (or begins) one run
+            back = 0 if ids[0] - self.last_query not in (0, 1) else 1 + int(np.flatnonzero(steps)[0])
+            key = self.keys.table().column(0)[int(ids[back])].as_py()
+            raise QueriesNotInRuns(f"query {key!r} comes back at {batch.locate(rows.begins[back:back + 1])}")
+        self.last_query = int(ids[-1])
+        if not last:  # the whole batch continues (or begins) one run
             self.tail.append(rows)
             return
         if self.options.grad_out is not None:
-            self._grad_rows(acc, int(rows.row[starts[-1] - 1]) + 1)
+            self._grad_rows(acc, rows.rows.start + int(rows.begins[-1]))
         # the rows carried over are joined to the batch's first run only and the batch's other runs evaluated
         # where they are, so the batch is not copied to put a few rows before it
         ended = 0
         if self.tail:
-            ended = starts[0]
             # the rows carried over may hold several queries (batches that each continued or began one run)
-            self._evaluate(QueryBatch.concat(self.tail + [rows.part(slice(0, ended))]), acc.groups, in_runs=True)
-        if ended < starts[-1]:
-            first = 1 if self.tail else 0
-            self._evaluate(rows.part(slice(ended, starts[-1])), acc.groups, in_runs=True,
-                           starts=begins[first:-1] - ended)
-        self.tail = [rows.part(slice(starts[-1], None))]
+            self._evaluate(Runs.concat(self.tail + [rows.part(0, 1)]), acc.groups)
+            ended = 1
+        if ended < last:
+            self._evaluate(rows.part(ended, last), acc.groups)
+        self.tail = [rows.part(last, last + 1)]
 
     # ----------------------------------------------------------------------------- evaluation
 
@@ -293,10 +361,10 @@ class QueryRows:
             self._grad_rows(acc, max(acc.rows, 1))
         try:
             if self.tail:
-                self._evaluate(QueryBatch.concat(self.tail), acc.groups, in_runs=True)
+                self._evaluate(Runs.concat(self.tail), acc.groups)
             elif self.spill is None:
                 if self.buffer:
-                    self._evaluate(QueryBatch.concat(self.buffer), acc.groups)
+                    self._evaluate(QueryBatch.concat(self.buffer).runs(), acc.groups)
             else:
                 for part in self.buffer:
                     self.spill.write(part.table())
@@ -325,30 +393,16 @@ class QueryRows:
                 del table
                 self._evaluate_spill(deeper, groups)
             else:
-                self._evaluate(QueryBatch.of_table(table, self.columns), groups)
+                self._evaluate(QueryBatch.of_table(table, self.columns).runs(), groups)
 
-    def _evaluate(self, part: QueryBatch, groups: int, in_runs: bool = False,
-                  starts: np.ndarray | None = None) -> None:
-        """Evaluate whole queries (every row of each is in ``part``) and fold them into the states.
-
-        ``in_runs``: the caller knows each query to be one run of rows, in input order; ``starts``, where
-        each begins, if the caller has found that already.
-        """
+    def _evaluate(self, part: Runs, groups: int) -> None:
+        """Evaluate whole queries (every row of each is in ``part``) and fold them into the states."""
         with_grad = self.options.with_grad
-        qid, rows = part.qid, part.row
-        if in_runs or _sorted_by_query(qid, rows):  # queries in runs of rows: nothing to sort or gather
-            order = None
-        else:
-            order = np.lexsort((rows, qid))
-            qid, rows = qid[order], rows[order]
-        if starts is None:
-            starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
-        sizes = np.diff(np.r_[starts, qid.size])
-        first_q = qid[starts]
-        weight = _per_query(part.weight, order, starts, sizes, self._describe, first_q, "--weight")
-        group = _per_query(part.group, order, starts, sizes, self._describe, first_q, "--group-by")
+        starts, sizes, first_q, rows = part.begins, part.sizes(), part.ids, part.rows
+        weight = _per_query(part.weight, starts, sizes, self._describe, first_q, "--weight")
+        group = _per_query(part.group, starts, sizes, self._describe, first_q, "--group-by")
         group = np.zeros(starts.size, dtype=np.intp) if group is None else group.astype(np.intp)
-        arrays = {name: _reordered(values, order) for name, values in part.columns.items()}
+        arrays = part.columns
         del part
         for slot, i in enumerate(self.indices):
             lp = self.plan.losses[i]
@@ -453,20 +507,15 @@ def _sorted_by_query(qid: np.ndarray, rows: np.ndarray) -> bool:
     return bool((qid[1:] >= qid[:-1]).all() and (rows[1:] > rows[:-1]).all())
 
 
-def _reordered(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    return values if order is None else values[order]
-
-
 def _role(arrays: dict[str, np.ndarray], columns: list[str]) -> np.ndarray:
     parts = [arrays[c][:, None] if arrays[c].ndim == 1 else arrays[c] for c in columns]
     return parts[0] if len(parts) == 1 else np.hstack(parts)
 
 
-def _per_query(values, order, starts, sizes, describe, qids, option) -> np.ndarray | None:
+def _per_query(values, starts, sizes, describe, qids, option) -> np.ndarray | None:
     """A column that must hold one value per query (weight, group id): that value, or exit 3 naming the queries."""
     if values is None:
         return None
-    values = _reordered(values, order)
     first = values[starts]
     differs = values != np.repeat(first, sizes)
     if differs.any():
@@ -506,8 +555,11 @@ class PerQuery:
         state = State(total=add(self.total), norm=add(self.norm), rows=add((self.norm > 0).astype(np.float64)),
                       elements=add(self.sizes * float(width)))
         if with_grad:
-            biggest = np.zeros(groups)
-            np.maximum.at(biggest, group, self.grad_absmax)
+            if groups == 1:
+                biggest = np.array([np.max(self.grad_absmax, initial=0.0)])
+            else:
+                biggest = np.zeros(groups)
+                np.maximum.at(biggest, group, self.grad_absmax)
             state.grad_sq, state.grad_sum, state.grad_absmax = add(self.grad_sq), add(self.grad_sum), biggest
         return state
 
