@@ -108,23 +108,16 @@ class QueryBatch:
         return self.qid.size
 
     def part(self, index) -> "QueryBatch":
-        def cut(a):
-            return None if a is None else a[index]
-
-        return QueryBatch(self.qid[index], self.row[index], cut(self.group), cut(self.weight),
+        return QueryBatch(self.qid[index], self.row[index], _cut(self.group, index), _cut(self.weight, index),
                           {name: a[index] for name, a in self.columns.items()})
 
     @staticmethod
     def concat(parts: list["QueryBatch"]) -> "QueryBatch":
         if len(parts) == 1:
             return parts[0]
-
-        def joined(arrays):
-            return None if arrays[0] is None else np.concatenate(arrays)
-
-        return QueryBatch(joined([p.qid for p in parts]), joined([p.row for p in parts]),
-                          joined([p.group for p in parts]), joined([p.weight for p in parts]),
-                          {name: joined([p.columns[name] for p in parts]) for name in parts[0].columns})
+        return QueryBatch(_joined([p.qid for p in parts]), _joined([p.row for p in parts]),
+                          _joined([p.group for p in parts]), _joined([p.weight for p in parts]),
+                          {name: _joined([p.columns[name] for p in parts]) for name in parts[0].columns})
 
     def table(self) -> pa.Table:
         """As an Arrow table, for the partition files."""
@@ -198,16 +191,17 @@ class Runs:
             rows = slice(parts[0].rows.start, parts[-1].rows.stop)
         else:  # rows were left out between batches (--nan drop): their numbers are not consecutive
             rows = np.concatenate([_numbers(p.rows) for p in parts])
-
-        def joined(arrays):
-            return None if arrays[0] is None else np.concatenate(arrays)
-
-        return Runs(ids[new], begins[new], rows, joined([p.group for p in parts]), joined([p.weight for p in parts]),
-                    {name: joined([p.columns[name] for p in parts]) for name in parts[0].columns})
+        return Runs(ids[new], begins[new], rows, _joined([p.group for p in parts]), _joined([p.weight for p in parts]),
+                    {name: _joined([p.columns[name] for p in parts]) for name in parts[0].columns})
 
 
 def _cut(values: np.ndarray | None, index) -> np.ndarray | None:
     return None if values is None else values[index]
+
+
+def _joined(arrays: list[np.ndarray | None]) -> np.ndarray | None:
+    """The parts of an optional column (weight, group) joined; None when the column is absent."""
+    return None if arrays[0] is None else np.concatenate(arrays)
 
 
 def _numbers(rows: slice | np.ndarray) -> np.ndarray:
