@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from .errors import InputDataError, UsageProblem
-from .sources import track_temporary, untrack_temporary
+from .sources import new_temporary, untrack_temporary
 
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -36,12 +35,11 @@ def check_output_path(path: str, option: str) -> None:
     if not folder.is_dir():
         raise UsageProblem(f"{option} {path!r}: folder {str(folder)!r} does not exist.")
     try:  # the one sure test: create a file there (access() is wrong for root and on some mounts)
-        fd, probe = tempfile.mkstemp(prefix=f".{Path(path).name}.", dir=folder)
+        probe = new_temporary(str(folder), f".{Path(path).name}.")
     except OSError as exc:
         raise UsageProblem(f"{option} {path!r}: cannot write in folder {str(folder)!r} "
                            f"({exc.strerror or exc}). Choose a folder you can write to.") from None
-    os.close(fd)
-    os.unlink(probe)
+    untrack_temporary(probe, remove=True)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -103,9 +101,7 @@ class FileSink(RowSink):
         self._temp: str | None = None
 
     def _open(self, schema: pa.Schema) -> None:
-        fd, self._temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent or ".")
-        track_temporary(self._temp)
-        os.close(fd)
+        self._temp = new_temporary(str(self.path.parent or "."), f".{self.path.name}.")
         os.chmod(self._temp, _new_file_mode(self.path))
         if self.path.suffix.lower() == ".csv":
             import pyarrow.csv as pacsv

@@ -23,6 +23,7 @@ import codecs
 import glob
 import io
 import os
+import secrets
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -69,6 +70,28 @@ def untrack_temporary(path: str, remove: bool = False) -> None:
     _TEMPORARY.discard(path)
     if remove:
         Path(path).unlink(missing_ok=True)
+
+
+def new_temporary(folder: str, prefix: str, suffix: str = "") -> str:
+    """A new empty file (mode 0600) in ``folder``, tracked before it exists.
+
+    A name tracked only once mkstemp had returned was left behind when Ctrl-C or a signal came in
+    between; tracked first, the file is removed at exit whenever the interrupt comes. OSError (a
+    folder we cannot write in) is the caller's to report.
+    """
+    while True:
+        path = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}{suffix}")
+        track_temporary(path)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another file's name (64 random bits make it all but impossible): not ours
+            untrack_temporary(path)
+            continue
+        except OSError:
+            untrack_temporary(path)
+            raise
+        os.close(handle)
+        return path
 
 
 @atexit.register
@@ -649,13 +672,12 @@ class StdinSource(Source):
         self.schema = self._inner.schema
 
     def _spool(self, stream) -> str:
-        handle = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
-        track_temporary(handle.name)
-        with handle:
+        path = new_temporary(tempfile.gettempdir(), "losscli-stdin-")
+        with open(path, "wb") as handle:
             while chunk := stream.read(1 << 22):
                 handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
-        self._spooled = handle.name
-        return handle.name
+        self._spooled = path
+        return path
 
     def rewindable(self) -> Source:
         inner = self._inner

@@ -411,6 +411,33 @@ def test_a_signal_leaves_no_temporary_file_and_exits_as_interrupted(tmp_path, si
     assert list(out.iterdir()) == [] and b"Traceback" not in stderr
 
 
+@pytest.mark.parametrize("creation", [1, 2], ids=["the writability probe", "the output's temporary file"])
+def test_an_interrupt_just_after_a_file_is_created_leaves_nothing_behind(tmp_path, monkeypatch, creation):
+    # A Ctrl-C lands between two bytecodes; the worst one is right after a file came to exist in the output
+    # folder and before the run knows it must remove it. Simulated here by an interrupt raised from the
+    # system call that created the file (the signal test above meets this moment only by chance).
+    out = tmp_path / "out"
+    out.mkdir()
+    real_open, created = os.open, []
+
+    def open_then_interrupted(path, flags, *args, **kwargs):
+        handle = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT and Path(path).parent == out:
+            created.append(path)
+            if len(created) == creation:
+                os.close(handle)
+                raise KeyboardInterrupt
+        return handle
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        losscli.compute({"pred": [0.5, 1.5, 2.0], "target": [1.0, 1.0, 0.0]}, ["mse"], per_row=str(out / "rows.csv"))
+    monkeypatch.undo()
+    assert len(created) == creation
+    losscli.sources.remove_temporary_files()  # as the program does on its way out, and Python at exit
+    assert list(out.iterdir()) == []
+
+
 def test_outputs_respect_the_umask_and_keep_a_replaced_files_mode(tmp_path):
     (tmp_path / "a.csv").write_bytes(SIMPLE)
     rows = tmp_path / "rows.csv"

@@ -7,11 +7,11 @@ the Agg canvas), never pyplot: no global state, no GUI backend, nothing opened o
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
 from ..errors import UsageProblem
+from ..sources import new_temporary, untrack_temporary
 
 FORMATS = ("png", "svg", "pdf")
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
@@ -45,19 +45,19 @@ def save(fig, path: str) -> None:
     """Write the figure whole or not at all: to a temporary file beside ``path``, renamed when complete."""
     kind = check_path(path)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".losscli-", suffix="." + kind, dir=folder)
-    os.close(handle)
+    temporary = new_temporary(folder, ".losscli-", "." + kind)
     try:
         # a fixed date and hash salt keep SVG and PDF files identical from run to run
         metadata = {"png": {"Software": "losscli"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[kind]
         fig.savefig(temporary, format=kind, dpi=120, metadata=metadata)
         mask = os.umask(0)
         os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # mkstemp's 0600 would hide the plot from the rest of the team
+        os.chmod(temporary, 0o666 & ~mask)  # the temporary's 0600 would hide the plot from the rest of the team
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        untrack_temporary(temporary, remove=True)
         raise
+    untrack_temporary(temporary)
 
 
 def curve_figure(plot, grad: bool, title: str):
