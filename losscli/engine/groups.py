@@ -49,7 +49,7 @@ class ColumnKeys:
     def ids(self, column: pa.Array) -> np.ndarray:
         """Each row's id."""
         ids, begins = self.ids_and_runs(column)
-        return ids if begins is None else np.repeat(ids, np.diff(begins, append=len(column)))
+        return ids if begins is None else ids_per_row(ids, begins, len(column))
 
     def ids_and_runs(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
         """Each run's id and where each run of equal keys begins, when the column was encoded by runs;
@@ -236,6 +236,19 @@ def mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def run_begins(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal consecutive values begins."""
+    new_run = np.empty(values.size, dtype=bool)
+    new_run[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    return np.flatnonzero(new_run)
+
+
+def ids_per_row(ids: np.ndarray, begins: np.ndarray, rows: int) -> np.ndarray:
+    """Each row's id, from each run's id and where the runs begin (ids_and_runs' runs)."""
+    return np.repeat(ids, np.diff(begins, append=rows))
+
+
 def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
     """The distinct values of a column in order of first appearance, each row's index into them, and None;
     or for a column in runs of equal keys, each run's index and where each run begins.
@@ -248,10 +261,7 @@ def _encoded(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]
         return column.dictionary, as_numpy(column.indices), None
     if pa.types.is_integer(column.type) and not column.null_count and len(column) > 1:
         values = as_numpy(column)
-        new_run = np.empty(values.size, dtype=bool)
-        new_run[0] = True
-        np.not_equal(values[1:], values[:-1], out=new_run[1:])
-        starts = np.flatnonzero(new_run)
+        starts = run_begins(values)
         if 4 * starts.size <= values.size:  # runs of 4 rows or more on average: fewer values to hash
             keys = values[starts]
             if (keys[1:] > keys[:-1]).all():  # ascending runs (sorted query ids): every run its own value, no hashing

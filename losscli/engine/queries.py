@@ -50,7 +50,7 @@ import pyarrow as pa
 from ..catalogue.base import zero_gradient
 from ..errors import InputDataError
 from .blocks import run_blocks
-from .groups import GOLDEN, GroupKeys
+from .groups import GOLDEN, GroupKeys, ids_per_row, run_begins
 from .state import State, row_summaries
 
 PARTITIONS = 16  # files per spill level: 4 bits of the hash
@@ -138,7 +138,7 @@ class QueryBatch:
         else:
             part = self.part(np.lexsort((rows, qid)))
             qid = part.qid
-        begins = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
+        begins = run_begins(qid)
         return Runs(qid[begins], begins, part.row, part.group, part.weight, part.columns)
 
     @staticmethod
@@ -296,14 +296,14 @@ class QueryRows:
         columns = {name: data.columns[name] for name in self.columns}
         if self.in_runs:
             if begins is None:  # the key column was not encoded by runs: find them
-                begins = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+                begins = run_begins(ids)
                 ids = ids[begins]
             rows = slice(batch.first, batch.first + batch.rows)
             self._add_runs(Runs(ids.astype(np.int64, copy=False), begins, rows, group, data.weight, columns), acc,
                            batch)
             return
         if begins is not None:
-            ids = np.repeat(ids, np.diff(begins, append=batch.rows))
+            ids = ids_per_row(ids, begins, batch.rows)
         self.buffer.append(QueryBatch(ids.astype(np.int64, copy=False),
                                       np.arange(batch.first, batch.first + batch.rows, dtype=np.int64),
                                       group, data.weight, columns))
